@@ -1,0 +1,4 @@
+"""``python -m modeldash`` runs the CLI."""
+from modeldash.scripts.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The fleet spec, and the dashboards and alert definitions assembled from panels."""

@@ -1,0 +1,587 @@
+"""The fleet spec: one YAML file parsed once into typed, validated objects.
+
+Nothing downstream reads raw YAML. Every validation problem becomes a ``SpecError`` that
+names the file and the field path (``models[1].thresholds.latency_p95.warning``), so the
+CLI can print one clear line and exit 2.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from modeldash.datasources.backends import BACKENDS
+
+UID_MAX = 40
+_UID_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_DURATION_RE = re.compile(r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$")
+_DURATION_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+class SpecError(Exception):
+    """A spec problem, already phrased for the user: ``file: field: reason``."""
+
+    def __init__(self, source: str, field: str, reason: str):
+        self.source, self.field, self.reason = source, field, reason
+        super().__init__(f"{source}: {field}: {reason}" if field else f"{source}: {reason}")
+
+
+# --------------------------------------------------------------------------- durations
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a Prometheus duration (``5m``, ``1h30m``, ``500ms``) or a number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 5m or 500ms")
+    if isinstance(value, (int, float)):
+        if value < 0 or not math.isfinite(value):
+            raise ValueError("must be a non-negative duration")
+        return float(value)
+    if not isinstance(value, str) or not value or value == "0":
+        if value == "0":
+            return 0.0
+        raise ValueError("expected a duration like 5m or 500ms")
+    m = _DURATION_RE.match(value)
+    if not m or not any(m.groups()):
+        raise ValueError(f"{value!r} is not a duration (use units y w d h m s ms in that order, e.g. 5m, 1h30m, 500ms)")
+    total = 0.0
+    for unit, idx in (("y", 2), ("w", 4), ("d", 6), ("h", 8), ("m", 10), ("s", 12)):
+        if m.group(idx):
+            total += int(m.group(idx)) * _DURATION_UNITS[unit]
+    if m.group(14):
+        total += int(m.group(14)) / 1000
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """The canonical Prometheus spelling of a duration: ``300 -> 5m``, ``0.5 -> 500ms``, ``0 -> 0s``."""
+    if seconds == 0:
+        return "0s"
+    ms = round(seconds * 1000)
+    if ms % 1000:
+        whole, ms = divmod(ms, 1000)
+        return (format_duration(whole) if whole else "") + f"{ms}ms"
+    rest = ms // 1000
+    out = []
+    for unit in ("d", "h", "m", "s"):
+        size = _DURATION_UNITS[unit]
+        if rest >= size:
+            out.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(out)
+
+
+DurationField = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _positive(v: float) -> float:
+    if v is None:
+        return v
+    if v < 0:
+        raise ValueError("must not be negative")
+    return v
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+class WarnCrit(_Strict):
+    """A warning and a critical level for one signal, and how long it must hold."""
+
+    warning: float | None = None
+    critical: float | None = None
+    for_: DurationField = Field(default=300, alias="for")
+
+    @field_validator("warning", "critical")
+    @classmethod
+    def _non_negative(cls, v):
+        return _positive(v)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.warning is not None and self.critical is not None and self.warning >= self.critical:
+            raise ValueError(f"warning ({self.warning:g}) must be below critical ({self.critical:g})")
+        return self
+
+
+class LatencyLevels(WarnCrit):
+    """Latency levels in seconds; ``500ms`` and ``1s`` are both accepted."""
+
+    warning: DurationField | None = None
+    critical: DurationField | None = None
+
+
+class ErrorRatioLevels(WarnCrit):
+    @field_validator("warning", "critical")
+    @classmethod
+    def _ratio(cls, v):
+        if v is not None and not 0 <= v <= 1:
+            raise ValueError("is a ratio between 0 and 1 (5 % is 0.05)")
+        return v
+
+
+class TrafficThreshold(_Strict):
+    """``ModelTrafficStopped``: request rate at or below ``floor_rps`` for ``for``, after traffic in ``lookback``."""
+
+    floor_rps: float = 0.0
+    for_: DurationField = Field(default=300, alias="for")
+    lookback: DurationField = 3600
+
+    _nn = field_validator("floor_rps")(classmethod(lambda cls, v: _positive(v)))
+
+
+class ClassShareThreshold(_Strict):
+    """Alarm when a class's share leaves ``baseline +/- tolerance`` for ``for``."""
+
+    tolerance: float = 0.3
+    for_: DurationField = Field(default=600, alias="for")
+
+    @field_validator("tolerance")
+    @classmethod
+    def _ratio(cls, v):
+        if not 0 < v < 1:
+            raise ValueError("is a share between 0 and 1 (exclusive)")
+        return v
+
+
+class DriftThreshold(_Strict):
+    threshold: float = 0.3
+    for_: DurationField = Field(default=900, alias="for")
+    method: Literal["psi", "ks", "js", "chi2"] = "psi"
+
+    _nn = field_validator("threshold")(classmethod(lambda cls, v: _positive(v)))
+
+
+class QualityThreshold(_Strict):
+    """Floors for ground-truth metrics; only used when the model declares ``ground_truth: true``."""
+
+    accuracy_min: float | None = 0.8
+    recall_min: float | None = None
+    precision_min: float | None = None
+    f1_min: float | None = None
+    rmse_max: float | None = None
+    mae_max: float | None = None
+    for_: DurationField = Field(default=1800, alias="for")
+
+    @field_validator("accuracy_min", "recall_min", "precision_min", "f1_min")
+    @classmethod
+    def _ratio(cls, v):
+        if v is not None and not 0 <= v <= 1:
+            raise ValueError("is a ratio between 0 and 1")
+        return v
+
+
+class ModelThresholds(_Strict):
+    latency_p95: LatencyLevels = LatencyLevels(warning=0.5, critical=1.0)
+    latency_p99: LatencyLevels = LatencyLevels(warning=1.0, critical=2.0)
+    error_ratio: ErrorRatioLevels = ErrorRatioLevels(warning=0.01, critical=0.05)
+    traffic: TrafficThreshold = TrafficThreshold()
+    class_share: ClassShareThreshold = ClassShareThreshold()
+    drift: DriftThreshold = DriftThreshold()
+    quality: QualityThreshold = QualityThreshold()
+
+
+class InfrastructureThresholds(_Strict):
+    """Node-level levels, as ratios of capacity (0.85 is 85 %)."""
+
+    node_cpu: WarnCrit = WarnCrit(warning=0.85, critical=None)
+    node_memory: WarnCrit = WarnCrit(warning=0.90, critical=None)
+    node_disk: WarnCrit = WarnCrit(warning=0.85, critical=0.95, **{"for": 600})
+    node_not_ready_for: DurationField = 300
+
+
+class PlatformThresholds(_Strict):
+    """Workload-level levels for pods, deployments, HPAs and containers."""
+
+    pod_not_running_for: DurationField = 300
+    crash_loop_for: DurationField = 300
+    restarts_in_5m: int = 3
+    replicas_mismatch_for: DurationField = 300
+    hpa_maxed_for: DurationField = 600
+    container_limit_ratio: float = 0.9
+    container_limit_for: DurationField = 300
+
+    @field_validator("container_limit_ratio")
+    @classmethod
+    def _ratio(cls, v):
+        if not 0 < v <= 1:
+            raise ValueError("is a ratio of the limit between 0 and 1")
+        return v
+
+    @field_validator("restarts_in_5m")
+    @classmethod
+    def _nn(cls, v):
+        return int(_positive(v))
+
+
+# --------------------------------------------------------------------------- fleet parts
+
+
+class DatasourceSpec(_Strict):
+    name: str = "Prometheus"
+    uid: str = "prometheus"
+    url: str = "http://prometheus-operated.monitoring.svc:9090"
+
+    @field_validator("uid")
+    @classmethod
+    def _uid(cls, v):
+        return _check_uid(v)
+
+
+class GrafanaSpec(_Strict):
+    folder: str = "ML Models"
+    folder_uid: str | None = None
+
+    @field_validator("folder")
+    @classmethod
+    def _title(cls, v):
+        if not v.strip() or len(v) > 190:
+            raise ValueError("folder title must be 1 to 190 characters")
+        return v
+
+    @field_validator("folder_uid")
+    @classmethod
+    def _uid(cls, v):
+        return None if v is None else _check_uid(v)
+
+
+class BackendRef(_Strict):
+    """A serving backend by name, as registered in ``datasources.backends.BACKENDS``."""
+
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v):
+        if v not in BACKENDS:
+            raise ValueError(f"unknown serving backend {v!r}; choose one of {', '.join(sorted(BACKENDS))}")
+        return v
+
+
+def _backend_name(v: Any) -> Any:
+    if isinstance(v, str) and v not in BACKENDS:
+        raise ValueError(f"unknown serving backend {v!r}; choose one of {', '.join(sorted(BACKENDS))}")
+    return v
+
+
+BackendName = Annotated[str, BeforeValidator(_backend_name)]
+
+
+class Defaults(_Strict):
+    backend: BackendName = "kserve"
+    error_backend: BackendName | None = None
+    thresholds: ModelThresholds = ModelThresholds()
+
+
+class FeatureSpec(_Strict):
+    """A monitored input feature; its drift threshold overrides the model's."""
+
+    name: str
+    kind: Literal["numeric", "categorical"] = "numeric"
+    threshold: float | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _label_value(cls, v):
+        if not v or len(v) > 128:
+            raise ValueError("feature name must be 1 to 128 characters")
+        return v
+
+
+def _feature(v: Any) -> Any:
+    return {"name": v} if isinstance(v, str) else v
+
+
+class ModelSpec(_Strict):
+    name: str
+    namespace: str
+    inference_service: str | None = None
+    backend: BackendName | None = None
+    error_backend: BackendName | None = None
+    task: Literal["classification", "regression"]
+    classes: dict[str, float] = Field(default_factory=dict)
+    features: list[Annotated[FeatureSpec, BeforeValidator(_feature)]] = Field(default_factory=list)
+    ground_truth: bool = False
+    thresholds: ModelThresholds = ModelThresholds()
+    owner_team: str | None = None
+    runbook_url: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        return _check_uid(v, what="model name")
+
+    @field_validator("namespace", "inference_service")
+    @classmethod
+    def _dns(cls, v):
+        if v is not None and (len(v) > 63 or not _DNS_LABEL_RE.match(v)):
+            raise ValueError(f"{v!r} is not a Kubernetes name (lowercase a-z, 0-9 and '-', at most 63 characters)")
+        return v
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v):
+        for key in v:
+            if not _LABEL_NAME_RE.match(key):
+                raise ValueError(f"{key!r} is not a Prometheus label name")
+        return v
+
+    @model_validator(mode="after")
+    def _task_fields(self):
+        if self.task == "classification":
+            if len(self.classes) < 2:
+                raise ValueError("classes: a classifier needs at least two classes with their baseline share")
+            for cls_name, share in self.classes.items():
+                if not 0 <= share <= 1:
+                    raise ValueError(f"classes.{cls_name}: baseline share {share:g} is not between 0 and 1")
+            total = sum(self.classes.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"classes: baseline shares sum to {total:g}, not 1")
+        elif self.classes:
+            raise ValueError("classes: only classification models have classes")
+        names = [f.name for f in self.features]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"features: duplicate feature {dup[0]!r}")
+        return self
+
+    # Derived values: asked of the spec, never recomputed by callers.
+    @property
+    def isvc(self) -> str:
+        return self.inference_service or self.name
+
+    @property
+    def uid(self) -> str:
+        return self.name
+
+    @property
+    def dashboard_uid(self) -> str:
+        return dashboard_uid("model", self.name)
+
+    def drift_threshold(self, feature: FeatureSpec) -> float:
+        return feature.threshold if feature.threshold is not None else self.thresholds.drift.threshold
+
+
+class FleetSpec(_Strict):
+    """The whole fleet; ``load_spec`` is the only way one is made from a file."""
+
+    name: str = "ml-fleet"
+    grafana: GrafanaSpec = GrafanaSpec()
+    datasource: DatasourceSpec = DatasourceSpec()
+    defaults: Defaults = Defaults()
+    labels: dict[str, str] = Field(default_factory=dict)
+    infrastructure: InfrastructureThresholds = InfrastructureThresholds()
+    platform: PlatformThresholds = PlatformThresholds()
+    models: list[ModelSpec] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        return _check_uid(v, what="fleet name")
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v):
+        for key in v:
+            if not _LABEL_NAME_RE.match(key):
+                raise ValueError(f"{key!r} is not a Prometheus label name")
+        return v
+
+    @model_validator(mode="after")
+    def _unique(self):
+        seen: dict[str, int] = {}
+        for i, m in enumerate(self.models):
+            if m.name in seen:
+                raise _FieldProblem(("models", i, "name"), f"duplicate model name {m.name!r} (also models[{seen[m.name]}])")
+            seen[m.name] = i
+        return self
+
+    @property
+    def folder_uid(self) -> str:
+        return self.grafana.folder_uid or make_uid(self.grafana.folder)
+
+    def backend_for(self, model: ModelSpec):
+        """The serving backend object of a model (its own, else the fleet default)."""
+        from modeldash.datasources.backends import get_backend
+
+        return get_backend(model.backend or self.defaults.backend)
+
+    def error_backend_for(self, model: ModelSpec):
+        """Where a model's HTTP status codes come from: its backend, unless that has none."""
+        from modeldash.datasources.backends import get_backend
+
+        own = self.backend_for(model)
+        name = model.error_backend or self.defaults.error_backend
+        if own.has_status_codes and not model.error_backend:
+            return own
+        return get_backend(name) if name else None
+
+    def team_of(self, model: ModelSpec) -> str:
+        return model.owner_team or self.labels.get("team", "unowned")
+
+
+class _FieldProblem(ValueError):
+    """Raised inside validators to point at a field deeper than the one being validated."""
+
+    def __init__(self, loc: tuple, msg: str):
+        self.loc = loc
+        super().__init__(msg)
+
+
+# --------------------------------------------------------------------------- uids
+
+
+def make_uid(*parts: str) -> str:
+    """A stable uid from names: lowercase ``[a-z0-9-]``, at most 40 chars, no trailing '-'.
+
+    Long names are cut and suffixed with a short hash so two long names never collide.
+    """
+    import hashlib
+
+    raw = "-".join(parts)
+    slug = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
+    if not slug:
+        slug = "x"
+    if len(slug) > UID_MAX:
+        digest = hashlib.sha1(raw.encode()).hexdigest()[:8]
+        slug = slug[: UID_MAX - 9].rstrip("-") + "-" + digest
+    return slug
+
+
+def dashboard_uid(kind: str, name: str = "") -> str:
+    """uid of a generated dashboard: ``md-model-<name>``, ``md-fleet``, ..."""
+    return make_uid("md", kind, name) if name else make_uid("md", kind)
+
+
+def _check_uid(v: str, what: str = "uid") -> str:
+    if not isinstance(v, str) or not v:
+        raise ValueError(f"{what} must be a non-empty string")
+    if len(v) > 30 or not _UID_RE.match(v):
+        raise ValueError(
+            f"{what} {v!r} cannot form a valid uid: use 1-30 characters of lowercase a-z, 0-9 and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return v
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            part = "for" if part == "for_" else part
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _first_error(exc: ValidationError, prefix: tuple = ()) -> tuple[str, str]:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    ctx_err = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_err, _FieldProblem):
+        return _path(prefix + ctx_err.loc), str(ctx_err)
+    msg = err["msg"]
+    for lead in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(lead):
+            msg = msg[len(lead):]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (check the spelling; see the spec reference in README.md)"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    # Validators of a whole model report on the model; name the sub-field when the message does.
+    m = re.match(r"^(classes|features)(\.[^:]+)?: (.*)$", msg)
+    if m:
+        loc = loc + (m.group(1),) + ((m.group(2)[1:],) if m.group(2) else ())
+        msg = m.group(3)
+    return _path(prefix + loc), msg
+
+
+def load_spec_data(data: Any, source: str = "<spec>") -> FleetSpec:
+    """Validate an already-parsed YAML document. Model thresholds inherit ``defaults.thresholds``."""
+    if not isinstance(data, dict):
+        raise SpecError(source, "", "the spec must be a YAML mapping with a 'models' list")
+    defaults_raw = (data.get("defaults") or {}) if isinstance(data.get("defaults"), dict) else {}
+    try:
+        Defaults.model_validate(defaults_raw)
+    except ValidationError as exc:
+        field, msg = _first_error(exc, ("defaults",))
+        raise SpecError(source, field, msg) from None
+    base_thresholds = defaults_raw.get("thresholds") or {}
+    merged = dict(data)
+    models = data.get("models")
+    if isinstance(models, list):
+        merged_models = []
+        for i, m in enumerate(models):
+            if isinstance(m, dict):
+                own = m.get("thresholds") or {}
+                if not isinstance(own, dict):
+                    raise SpecError(source, f"models[{i}].thresholds", "must be a mapping")
+                m = {**m, "thresholds": _deep_merge(base_thresholds, own)}
+            merged_models.append(m)
+        merged["models"] = merged_models
+    try:
+        return FleetSpec.model_validate(merged)
+    except ValidationError as exc:
+        field, msg = _first_error(exc)
+        raise SpecError(source, field, msg) from None
+
+
+def load_spec(path: str | Path) -> FleetSpec:
+    """Read and validate a fleet spec file; every problem is a ``SpecError``."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(source, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(source, "", f"cannot read: {exc.__class__.__name__}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise SpecError(source, "", f"{where}{problem}") from None
+    return load_spec_data(data, source)
+
+
+def bundled_example() -> Path:
+    """The example fleet shipped inside the package (a copy of examples/fleet.yaml)."""
+    import modeldash
+
+    return Path(modeldash.__file__).resolve().parent / "examples" / "fleet.yaml"

@@ -1,0 +1,1 @@
+"""Where the data comes from: the Prometheus datasource, serving backends, model metric names."""

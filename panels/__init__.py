@@ -1,0 +1,1 @@
+"""Panel factories, one module per monitoring layer: each function returns a grafanalib panel."""
