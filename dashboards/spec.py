@@ -7,104 +7,32 @@ CLI can print one clear line and exit 2.
 from __future__ import annotations
 
 import copy
-import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+
+from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for callers)
+    DNS_LABEL_RE,
+    LABEL_NAME_RE,
+    DurationField,
+    SpecError,
+    StrictModel,
+    check_uid,
+    dashboard_uid,
+    format_duration,
+    make_uid,
+    non_negative,
+    parse_duration,
 )
-
 from modeldash.datasources.backends import BACKENDS
-
-UID_MAX = 40
-_UID_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_DURATION_RE = re.compile(r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$")
-_DURATION_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-class SpecError(Exception):
-    """A spec problem, already phrased for the user: ``file: field: reason``."""
-
-    def __init__(self, source: str, field: str, reason: str):
-        self.source, self.field, self.reason = source, field, reason
-        super().__init__(f"{source}: {field}: {reason}" if field else f"{source}: {reason}")
-
-
-# --------------------------------------------------------------------------- durations
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from a Prometheus duration (``5m``, ``1h30m``, ``500ms``) or a number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration like 5m or 500ms")
-    if isinstance(value, (int, float)):
-        if value < 0 or not math.isfinite(value):
-            raise ValueError("must be a non-negative duration")
-        return float(value)
-    if not isinstance(value, str) or not value or value == "0":
-        if value == "0":
-            return 0.0
-        raise ValueError("expected a duration like 5m or 500ms")
-    m = _DURATION_RE.match(value)
-    if not m or not any(m.groups()):
-        raise ValueError(f"{value!r} is not a duration (use units y w d h m s ms in that order, e.g. 5m, 1h30m, 500ms)")
-    total = 0.0
-    for unit, idx in (("y", 2), ("w", 4), ("d", 6), ("h", 8), ("m", 10), ("s", 12)):
-        if m.group(idx):
-            total += int(m.group(idx)) * _DURATION_UNITS[unit]
-    if m.group(14):
-        total += int(m.group(14)) / 1000
-    return total
-
-
-def format_duration(seconds: float) -> str:
-    """The canonical Prometheus spelling of a duration: ``300 -> 5m``, ``0.5 -> 500ms``, ``0 -> 0s``."""
-    if seconds == 0:
-        return "0s"
-    ms = round(seconds * 1000)
-    if ms % 1000:
-        whole, ms = divmod(ms, 1000)
-        return (format_duration(whole) if whole else "") + f"{ms}ms"
-    rest = ms // 1000
-    out = []
-    for unit in ("d", "h", "m", "s"):
-        size = _DURATION_UNITS[unit]
-        if rest >= size:
-            out.append(f"{rest // size}{unit}")
-            rest %= size
-    return "".join(out)
-
-
-DurationField = Annotated[float, BeforeValidator(parse_duration)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _positive(v: float) -> float:
-    if v is None:
-        return v
-    if v < 0:
-        raise ValueError("must not be negative")
-    return v
-
 
 # --------------------------------------------------------------------------- thresholds
 
 
-class WarnCrit(_Strict):
+class WarnCrit(StrictModel):
     """A warning and a critical level for one signal, and how long it must hold."""
 
     warning: float | None = None
@@ -114,7 +42,7 @@ class WarnCrit(_Strict):
     @field_validator("warning", "critical")
     @classmethod
     def _non_negative(cls, v):
-        return _positive(v)
+        return non_negative(v)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -139,17 +67,17 @@ class ErrorRatioLevels(WarnCrit):
         return v
 
 
-class TrafficThreshold(_Strict):
+class TrafficThreshold(StrictModel):
     """``ModelTrafficStopped``: request rate at or below ``floor_rps`` for ``for``, after traffic in ``lookback``."""
 
     floor_rps: float = 0.0
     for_: DurationField = Field(default=300, alias="for")
     lookback: DurationField = 3600
 
-    _nn = field_validator("floor_rps")(classmethod(lambda cls, v: _positive(v)))
+    _nn = field_validator("floor_rps")(classmethod(lambda cls, v: non_negative(v)))
 
 
-class ClassShareThreshold(_Strict):
+class ClassShareThreshold(StrictModel):
     """Alarm when a class's share leaves ``baseline +/- tolerance`` for ``for``."""
 
     tolerance: float = 0.3
@@ -163,15 +91,15 @@ class ClassShareThreshold(_Strict):
         return v
 
 
-class DriftThreshold(_Strict):
+class DriftThreshold(StrictModel):
     threshold: float = 0.3
     for_: DurationField = Field(default=900, alias="for")
     method: Literal["psi", "ks", "js", "chi2"] = "psi"
 
-    _nn = field_validator("threshold")(classmethod(lambda cls, v: _positive(v)))
+    _nn = field_validator("threshold")(classmethod(lambda cls, v: non_negative(v)))
 
 
-class QualityThreshold(_Strict):
+class QualityThreshold(StrictModel):
     """Floors for ground-truth metrics; only used when the model declares ``ground_truth: true``."""
 
     accuracy_min: float | None = 0.8
@@ -190,7 +118,7 @@ class QualityThreshold(_Strict):
         return v
 
 
-class ModelThresholds(_Strict):
+class ModelThresholds(StrictModel):
     latency_p95: LatencyLevels = LatencyLevels(warning=0.5, critical=1.0)
     latency_p99: LatencyLevels = LatencyLevels(warning=1.0, critical=2.0)
     error_ratio: ErrorRatioLevels = ErrorRatioLevels(warning=0.01, critical=0.05)
@@ -200,7 +128,7 @@ class ModelThresholds(_Strict):
     quality: QualityThreshold = QualityThreshold()
 
 
-class InfrastructureThresholds(_Strict):
+class InfrastructureThresholds(StrictModel):
     """Node-level levels, as ratios of capacity (0.85 is 85 %)."""
 
     node_cpu: WarnCrit = WarnCrit(warning=0.85, critical=None)
@@ -209,7 +137,7 @@ class InfrastructureThresholds(_Strict):
     node_not_ready_for: DurationField = 300
 
 
-class PlatformThresholds(_Strict):
+class PlatformThresholds(StrictModel):
     """Workload-level levels for pods, deployments, HPAs and containers."""
 
     pod_not_running_for: DurationField = 300
@@ -230,13 +158,13 @@ class PlatformThresholds(_Strict):
     @field_validator("restarts_in_5m")
     @classmethod
     def _nn(cls, v):
-        return int(_positive(v))
+        return int(non_negative(v))
 
 
 # --------------------------------------------------------------------------- fleet parts
 
 
-class DatasourceSpec(_Strict):
+class DatasourceSpec(StrictModel):
     name: str = "Prometheus"
     uid: str = "prometheus"
     url: str = "http://prometheus-operated.monitoring.svc:9090"
@@ -244,10 +172,10 @@ class DatasourceSpec(_Strict):
     @field_validator("uid")
     @classmethod
     def _uid(cls, v):
-        return _check_uid(v)
+        return check_uid(v)
 
 
-class GrafanaSpec(_Strict):
+class GrafanaSpec(StrictModel):
     folder: str = "ML Models"
     folder_uid: str | None = None
 
@@ -261,10 +189,10 @@ class GrafanaSpec(_Strict):
     @field_validator("folder_uid")
     @classmethod
     def _uid(cls, v):
-        return None if v is None else _check_uid(v)
+        return None if v is None else check_uid(v)
 
 
-class BackendRef(_Strict):
+class BackendRef(StrictModel):
     """A serving backend by name, as registered in ``datasources.backends.BACKENDS``."""
 
     name: str
@@ -286,13 +214,13 @@ def _backend_name(v: Any) -> Any:
 BackendName = Annotated[str, BeforeValidator(_backend_name)]
 
 
-class Defaults(_Strict):
+class Defaults(StrictModel):
     backend: BackendName = "kserve"
     error_backend: BackendName | None = None
     thresholds: ModelThresholds = ModelThresholds()
 
 
-class FeatureSpec(_Strict):
+class FeatureSpec(StrictModel):
     """A monitored input feature; its drift threshold overrides the model's."""
 
     name: str
@@ -311,7 +239,7 @@ def _feature(v: Any) -> Any:
     return {"name": v} if isinstance(v, str) else v
 
 
-class ModelSpec(_Strict):
+class ModelSpec(StrictModel):
     name: str
     namespace: str
     inference_service: str | None = None
@@ -329,12 +257,12 @@ class ModelSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v):
-        return _check_uid(v, what="model name")
+        return check_uid(v, what="model name")
 
     @field_validator("namespace", "inference_service")
     @classmethod
     def _dns(cls, v):
-        if v is not None and (len(v) > 63 or not _DNS_LABEL_RE.match(v)):
+        if v is not None and (len(v) > 63 or not DNS_LABEL_RE.match(v)):
             raise ValueError(f"{v!r} is not a Kubernetes name (lowercase a-z, 0-9 and '-', at most 63 characters)")
         return v
 
@@ -342,7 +270,7 @@ class ModelSpec(_Strict):
     @classmethod
     def _labels(cls, v):
         for key in v:
-            if not _LABEL_NAME_RE.match(key):
+            if not LABEL_NAME_RE.match(key):
                 raise ValueError(f"{key!r} is not a Prometheus label name")
         return v
 
@@ -382,7 +310,7 @@ class ModelSpec(_Strict):
         return feature.threshold if feature.threshold is not None else self.thresholds.drift.threshold
 
 
-class FleetSpec(_Strict):
+class FleetSpec(StrictModel):
     """The whole fleet; ``load_spec`` is the only way one is made from a file."""
 
     name: str = "ml-fleet"
@@ -397,13 +325,13 @@ class FleetSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v):
-        return _check_uid(v, what="fleet name")
+        return check_uid(v, what="fleet name")
 
     @field_validator("labels")
     @classmethod
     def _labels(cls, v):
         for key in v:
-            if not _LABEL_NAME_RE.match(key):
+            if not LABEL_NAME_RE.match(key):
                 raise ValueError(f"{key!r} is not a Prometheus label name")
         return v
 
@@ -446,42 +374,6 @@ class _FieldProblem(ValueError):
     def __init__(self, loc: tuple, msg: str):
         self.loc = loc
         super().__init__(msg)
-
-
-# --------------------------------------------------------------------------- uids
-
-
-def make_uid(*parts: str) -> str:
-    """A stable uid from names: lowercase ``[a-z0-9-]``, at most 40 chars, no trailing '-'.
-
-    Long names are cut and suffixed with a short hash so two long names never collide.
-    """
-    import hashlib
-
-    raw = "-".join(parts)
-    slug = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
-    if not slug:
-        slug = "x"
-    if len(slug) > UID_MAX:
-        digest = hashlib.sha1(raw.encode()).hexdigest()[:8]
-        slug = slug[: UID_MAX - 9].rstrip("-") + "-" + digest
-    return slug
-
-
-def dashboard_uid(kind: str, name: str = "") -> str:
-    """uid of a generated dashboard: ``md-model-<name>``, ``md-fleet``, ..."""
-    return make_uid("md", kind, name) if name else make_uid("md", kind)
-
-
-def _check_uid(v: str, what: str = "uid") -> str:
-    if not isinstance(v, str) or not v:
-        raise ValueError(f"{what} must be a non-empty string")
-    if len(v) > 30 or not _UID_RE.match(v):
-        raise ValueError(
-            f"{what} {v!r} cannot form a valid uid: use 1-30 characters of lowercase a-z, 0-9 and '-', "
-            "starting and ending with a letter or digit"
-        )
-    return v
 
 
 # --------------------------------------------------------------------------- loading
@@ -540,7 +432,8 @@ def load_spec_data(data: Any, source: str = "<spec>") -> FleetSpec:
     except ValidationError as exc:
         field, msg = _first_error(exc, ("defaults",))
         raise SpecError(source, field, msg) from None
-    base_thresholds = defaults_raw.get("thresholds") or {}
+    own_defaults = defaults_raw.get("thresholds") or {}
+    base_thresholds = _deep_merge(ModelThresholds().model_dump(by_alias=True), own_defaults)
     merged = dict(data)
     models = data.get("models")
     if isinstance(models, list):

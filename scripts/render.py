@@ -1,0 +1,88 @@
+"""Render a fleet spec to files: every output family, linted, then written all at once.
+
+Each output family is a function ``(RenderContext) -> {relative path: text}`` listed in
+``OUTPUTS``. ``render`` builds them all in memory, runs lint, and only then replaces the
+output tree, so bad input never leaves half-written output behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from modeldash.dashboards.spec import FleetSpec
+
+MANIFEST = ".modeldash-manifest.json"
+
+
+@dataclass
+class RenderContext:
+    """What every output family may use: the spec, and what the previous render left (if any)."""
+
+    spec: FleetSpec
+    out_dir: Path
+    previous_manifest: dict = field(default_factory=dict)
+    # filled by the output families as they run, for the manifest and the summary
+    manifest: dict = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+
+
+OutputFn = Callable[[RenderContext], dict[str, str]]
+
+
+def dumps_json(obj) -> str:
+    """The one JSON style of every generated file: sorted keys, 2-space indent, final newline."""
+    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _outputs() -> list[OutputFn]:
+    # Imported here so each family stays a separate module with one job.
+    from modeldash.scripts.output_dashboards import dashboard_files
+
+    return [dashboard_files]
+
+
+def read_manifest(out_dir: Path) -> dict:
+    try:
+        return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def build_files(spec: FleetSpec, out_dir: Path) -> tuple[dict[str, str], RenderContext]:
+    """All generated files in memory, keyed by path relative to the output folder."""
+    ctx = RenderContext(spec=spec, out_dir=out_dir, previous_manifest=read_manifest(out_dir))
+    files: dict[str, str] = {}
+    for fn in _outputs():
+        for rel, text in fn(ctx).items():
+            if rel in files:
+                raise RuntimeError(f"two output families both write {rel}")
+            files[rel] = text
+    files[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest})
+    return files, ctx
+
+
+def write_tree(files: dict[str, str], out_dir: Path) -> None:
+    """Replace ``out_dir`` with exactly ``files``: written to a sibling temp dir, then swapped in."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for rel, text in sorted(files.items()):
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
+            out_dir.rename(old)
+            tmp.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
