@@ -27,6 +27,7 @@ from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for cal
     non_negative,
     parse_duration,
 )
+from modeldash.dashboards.spec_jobs import JobsSpec
 from modeldash.datasources.backends import BACKENDS
 
 # --------------------------------------------------------------------------- thresholds
@@ -320,6 +321,7 @@ class FleetSpec(StrictModel):
     labels: dict[str, str] = Field(default_factory=dict)
     infrastructure: InfrastructureThresholds = InfrastructureThresholds()
     platform: PlatformThresholds = PlatformThresholds()
+    jobs: JobsSpec = JobsSpec()
     models: list[ModelSpec] = Field(min_length=1)
 
     @field_validator("name")
