@@ -105,8 +105,12 @@ def render(spec, out_dir, no_lint):
 
 @main.command()
 @click.argument("target", required=False, type=click.Path(path_type=str))
+@click.option("--prometheus", "prometheus_url", metavar="URL", default=None,
+              help="Also run every panel query against this Prometheus; report panels without data.")
+@click.option("--rate-interval", default="1m", show_default=True,
+              help="What $__rate_interval becomes for --prometheus (4x the scrape interval).")
 @guarded
-def lint(target):
+def lint(target, prometheus_url, rate_interval):
     """Check a spec (rendered in memory) or a rendered output folder.
 
     Checks every dashboard against Grafana's official JSON schemas (dashboard and panel
@@ -118,6 +122,7 @@ def lint(target):
       modeldash lint                 # the bundled example fleet
       modeldash lint fleet.yaml
       modeldash lint out/
+      modeldash lint fleet.yaml --prometheus http://localhost:9090   # live: every panel has data
     """
     from modeldash.scripts.lint_output import lint_files, read_tree
     from modeldash.scripts.render import build_files
@@ -130,7 +135,19 @@ def lint(target):
     problems = lint_files(files, fleet)
     for p in problems:
         click.echo(str(p))
+    live = 0
+    if prometheus_url:
+        from modeldash.scripts.cmd_live import dashboards_from_files, run_live_lint
+
+        live = run_live_lint(dashboards_from_files(files), prometheus_url, rate_interval)
     if problems:
         click.echo(f"{len(problems)} problem(s)", err=True)
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(max(EXIT_FINDINGS, live))
+    if live:
+        sys.exit(live)
     click.echo(f"lint: {len(files)} files, no problems")
+
+
+from modeldash.scripts.cmd_live import demo  # noqa: E402  (registered last: it imports this module)
+
+main.add_command(demo)

@@ -13,7 +13,7 @@ from modeldash.simulator.topology import ModelLayout
 
 SIGMA = 0.5  # spread of the log-normal latency distribution
 Z95, Z99 = 1.6449, 2.3263
-CRASH_RESTARTS_PER_S = 1.0
+CRASH_RESTARTS_PER_S = 2.0
 SERVER_ERROR_SHARE_FAULT = 0.2
 CLIENT_ERROR_SHARE = 0.01
 
