@@ -91,7 +91,7 @@ def render(spec, out_dir, no_lint):
     fleet, path = read_spec(spec)
     files, ctx = build_files(fleet, Path(out_dir))
     if not no_lint:
-        problems = lint_files(files, fleet)
+        problems = lint_files(files, fleet, ctx.parsed)
         if problems:
             for p in problems:
                 click.echo(f"lint: {p}", err=True)
