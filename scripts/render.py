@@ -17,6 +17,7 @@ from typing import Callable
 import orjson
 
 from modeldash.dashboards.spec import FleetSpec
+from modeldash.scripts.errors import BadInput
 
 MANIFEST = ".modeldash-manifest.json"
 
@@ -75,6 +76,15 @@ def build_files(spec: FleetSpec, out_dir: Path) -> tuple[dict[str, str], RenderC
             files[rel] = text
     files[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest})
     return files, ctx
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Refuse to replace a folder modeldash did not write: render swaps the whole folder."""
+    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MANIFEST).exists())):
+        raise BadInput(
+            f"{out_dir}: exists and is not a modeldash output folder (no {MANIFEST}); "
+            "render replaces its output folder as a whole, so choose an empty or new folder"
+        )
 
 
 def write_tree(files: dict[str, str], out_dir: Path) -> None:
