@@ -87,7 +87,7 @@ def demo(spec, out_dir, scenario, model):
     Ctrl-C (or SIGTERM) stops both cleanly.
     """
     from modeldash.scripts.prometheus_harness import HarnessError, PrometheusServer
-    from modeldash.scripts.render import build_files, write_tree
+    from modeldash.scripts.render import build_files, check_output_dir, write_tree
     from modeldash.simulator import SCENARIOS, Simulator
 
     fleet, path = read_spec(spec)
@@ -95,6 +95,7 @@ def demo(spec, out_dir, scenario, model):
         raise BadInput(f"--scenario: unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     if model is not None and model not in {m.name for m in fleet.models}:
         raise BadInput(f"--model: {path}: no model named {model!r}")
+    check_output_dir(Path(out_dir))
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     sim = Simulator(fleet)

@@ -109,7 +109,10 @@ class Simulator:
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the scraper gave up (scrape timeout); it will come back
 
             def do_GET(self):
                 url = urllib.parse.urlsplit(self.path)
