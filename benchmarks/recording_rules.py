@@ -18,13 +18,17 @@ and of an instant query, and Prometheus's own evaluation time (``stats=all``), p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import yaml
 
@@ -45,6 +49,22 @@ RECORDED_VIEW = {
 }
 
 
+@contextlib.contextmanager
+def simulator_process(data: dict, tmp: Path):
+    """The simulator in its own process, so its work does not skew the client's timings."""
+    path = tmp / "fleet.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=True))
+    proc = subprocess.Popen([sys.executable, "-m", "modeldash.simulator", str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        if not line.startswith("listening "):
+            raise RuntimeError(f"simulator did not start: {line!r}")
+        yield line.split()[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def fleet_of(n: int):
     """The example fleet's models repeated to ``n`` models (names suffixed, backends kept)."""
     data = yaml.safe_load(bundled_example().read_text())
@@ -56,7 +76,7 @@ def fleet_of(n: int):
         m.pop("inference_service", None)
         models.append(m)
     data["models"] = models
-    return load_spec_data(data, f"<{n}-model fleet>")
+    return load_spec_data(data, f"<{n}-model fleet>"), data
 
 
 def timed(url: str, path: str, params: dict) -> tuple[float, float, int]:
@@ -93,14 +113,15 @@ def main(argv=None) -> int:
     ap.add_argument("--step", type=int, default=15, help="query_range step in seconds")
     args = ap.parse_args(argv)
 
-    spec = fleet_of(args.models)
+    spec, data = fleet_of(args.models)
     rules = prometheus_rules(spec)
     for group in rules["groups"]:
         group["interval"] = args.interval
     fleet = next(d.json for d in build_dashboards(spec) if d.kind == "fleet")
     panels = [p for p in iter_panels(fleet["panels"]) if p.get("targets")]
-    with Simulator(spec) as sim, PrometheusServer(sim.scrape_configs(), rules, interval=args.interval) as prom:
-        print(f"{args.models} models, {len(sim.endpoints)} targets, Prometheus {prom.url}; "
+    with tempfile.TemporaryDirectory() as tmp, simulator_process(data, Path(tmp)) as address, \
+            PrometheusServer(Simulator(spec).scrape_configs(address), rules, interval=args.interval) as prom:
+        print(f"{args.models} models, simulator {address} (own process), Prometheus {prom.url}; "
               f"collecting {args.minutes:g} min of data...", flush=True)
         started = time.time()
         time.sleep(args.minutes * 60)

@@ -158,10 +158,14 @@ class Simulator:
         self.stop()
 
     # -- Prometheus configuration ---------------------------------------------------------
-    def scrape_configs(self) -> list[dict]:
-        """Prometheus ``scrape_configs`` for every endpoint, grouped into the real jobs."""
+    def scrape_configs(self, address: str | None = None) -> list[dict]:
+        """Prometheus ``scrape_configs`` for every endpoint, grouped into the real jobs.
+
+        ``address``: where this simulator's endpoints are served when it runs in another process.
+        """
+        address = address or self.address
         jobs: dict[str, dict] = {}
         for path, (job, labels, _) in sorted(self.endpoints.items()):
             cfg = jobs.setdefault(job, {"job_name": job, "honor_labels": job == "model-metrics", "static_configs": []})
-            cfg["static_configs"].append({"targets": [self.address], "labels": {"__metrics_path__": path, **labels}})
+            cfg["static_configs"].append({"targets": [address], "labels": {"__metrics_path__": path, **labels}})
         return [jobs[k] for k in sorted(jobs)]
