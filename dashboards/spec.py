@@ -405,7 +405,9 @@ def _path(loc: tuple) -> str:
 
 
 def _first_error(exc: ValidationError, prefix: tuple = ()) -> tuple[str, str]:
-    err = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # A misspelt key also makes the right one "missing": report the misspelling first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     ctx_err = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_err, _FieldProblem):
@@ -457,6 +459,10 @@ def load_spec_data(data: Any, source: str = "<spec>") -> FleetSpec:
         raise SpecError(source, field, msg) from None
 
 
+# libyaml's safe loader when PyYAML was built with it (4x faster on large fleets), else pure Python.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_spec(path: str | Path) -> FleetSpec:
     """Read and validate a fleet spec file; every problem is a ``SpecError``."""
     path = Path(path)
@@ -468,7 +474,7 @@ def load_spec(path: str | Path) -> FleetSpec:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(source, "", f"cannot read: {exc.__class__.__name__}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
