@@ -9,8 +9,10 @@ backends); the real Prometheus scrapes it and evaluates the fleet's recording ru
 ``--minutes`` of data, every panel of the fleet overview is queried ``--runs`` times two ways,
 on the same Prometheus and the same data:
 
-- raw: the panel's generated targets (one per model), ``$__rate_interval`` = the rules' 5m window;
-- recorded: one query per panel over the recorded series (``model:requests:rate5m`` ...).
+- recorded: the panel's generated query over the recorded series (``model:requests:rate5m`` ...),
+  with every model selected;
+- raw: what the recorded series stand for, computed at query time: one query per model with the
+  recording rule's expression (what the fleet overview ran before it used recorded series).
 
 It prints the median wall time of ``/api/v1/query_range`` (the panel over the collected range)
 and of an instant query, and Prometheus's own evaluation time (``stats=all``), per panel.
@@ -32,21 +34,24 @@ from pathlib import Path
 
 import yaml
 
-from modeldash.dashboards.alerts import prometheus_rules
+from modeldash.dashboards.alert_prometheus import prometheus_rules
 from modeldash.dashboards.build import build_dashboards
-from modeldash.dashboards.recording_rules import RECORDED_ERROR_RATIO, RECORDED_LATENCY_P95, RECORDED_REQUEST_RATE
+from modeldash.dashboards.recording_rules import RECORDED_NAMES, recording_rules
 from modeldash.dashboards.spec import bundled_example, load_spec_data
-from modeldash.scripts.live_lint import iter_panels, substitute_macros
+from modeldash.scripts.live_lint import iter_panels, substitute_macros, substitute_variables
 from modeldash.scripts.prometheus_harness import PrometheusServer
 from modeldash.simulator import Simulator
 
 WINDOW = "5m"  # the recording rules' window
-# fleet overview panel -> the same view over recorded series (one query for all models)
-RECORDED_VIEW = {
-    "Traffic per model": f"sum by (model) ({RECORDED_REQUEST_RATE})",
-    "p95 latency per model": f"max by (model) ({RECORDED_LATENCY_P95})",
-    "5xx error ratio per model": f"max by (model) ({RECORDED_ERROR_RATIO})",
-}
+
+
+def raw_equivalent(expr: str, rules: list) -> list[str]:
+    """The per-model queries a panel over recorded series stands for (what the fleet overview
+    ran before it read recorded series): one ``label_replace(<rule expr>, "model", ...)`` per model."""
+    used = [name for name in RECORDED_NAMES if name in expr]
+    if not used:
+        return [expr]
+    return [f'label_replace({r.expr}, "model", "{r.labels["model"]}", "", "")' for r in rules if r.record == used[0]]
 
 
 @contextlib.contextmanager
@@ -117,6 +122,7 @@ def main(argv=None) -> int:
     rules = prometheus_rules(spec)
     for group in rules["groups"]:
         group["interval"] = args.interval
+    recs = recording_rules(spec)
     fleet = next(d.json for d in build_dashboards(spec) if d.kind == "fleet")
     panels = [p for p in iter_panels(fleet["panels"]) if p.get("targets")]
     with tempfile.TemporaryDirectory() as tmp, simulator_process(data, Path(tmp)) as address, \
@@ -132,8 +138,11 @@ def main(argv=None) -> int:
         rows = []
         for panel in panels:
             title = panel["title"]
-            raw = [substitute_macros(t["expr"], {"__rate_interval": WINDOW}) for t in panel["targets"]]
-            recorded = [RECORDED_VIEW[title]] if title in RECORDED_VIEW else raw
+            # as Grafana sends them with every model selected ($model = All = .*)
+            generated = [substitute_variables(substitute_macros(t["expr"], {"__rate_interval": WINDOW}), {"model": ".*"})
+                         for t in panel["targets"]]
+            raw = [q for expr in generated for q in raw_equivalent(expr, recs)]
+            recorded = generated
             for label, exprs in (("raw", raw), ("recorded", recorded)):
                 runs = [run_panel(prom.url, exprs, start, end, args.step) for _ in range(args.runs)]
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
