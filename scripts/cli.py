@@ -146,6 +146,10 @@ def lint(target, prometheus_url, rate_interval):
     click.echo(f"lint: {len(files)} files, no problems")
 
 
+from modeldash.scripts.cmd_test_rules import test_rules  # noqa: E402
+
+main.add_command(test_rules)
+
 from modeldash.scripts.cmd_live import demo  # noqa: E402  (registered last: it imports this module)
 
 main.add_command(demo)
