@@ -61,7 +61,7 @@ def grafana_provisioning(spec, prometheus_url: str, dashboards_dir: Path) -> dic
 
 
 def demo_rules(spec) -> dict:
-    from modeldash.dashboards.alert_prometheus import prometheus_rules
+    from modeldash.dashboards.alerts import prometheus_rules
 
     return prometheus_rules(spec)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from modeldash.dashboards.alert_prometheus import prometheus_rules
+from modeldash.dashboards.alerts import prometheus_rules
 from modeldash.dashboards.build import build_dashboards
 from modeldash.dashboards.spec import bundled_example, load_spec
 from modeldash.scripts.cli import main
