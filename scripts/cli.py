@@ -125,6 +125,10 @@ def lint(target, prometheus_url, rate_interval):
     from modeldash.scripts.lint_output import lint_files, read_tree
     from modeldash.scripts.render import build_files
 
+    if prometheus_url:
+        from modeldash.scripts.cmd_live import check_reachable
+
+        check_reachable(prometheus_url)
     if target and Path(target).is_dir():
         files, fleet = read_tree(Path(target)), None
     else:

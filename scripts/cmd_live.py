@@ -23,15 +23,19 @@ def dashboards_from_files(files: dict[str, str]) -> list[dict]:
     return [json.loads(text) for rel, text in sorted(files.items()) if rel.startswith("dashboards/") and rel.endswith(".json")]
 
 
-def run_live_lint(dashboards: list[dict], prometheus_url: str, rate_interval: str) -> int:
-    """Print every panel without data; return the exit code (0 clean, 1 findings, 2 unreachable)."""
-    from modeldash.scripts.live_lint import count_queries, lint_live
-
+def check_reachable(prometheus_url: str) -> None:
+    """Fail fast (exit 2, one line) before any slow work when the URL answers no PromQL."""
     try:
         query(prometheus_url, "vector(1)", timeout=10)
     except PrometheusError as exc:
-        click.echo(f"error: --prometheus {prometheus_url}: {exc}", err=True)
-        return EXIT_BAD_INPUT
+        raise BadInput(f"--prometheus {prometheus_url}: {exc}") from None
+
+
+def run_live_lint(dashboards: list[dict], prometheus_url: str, rate_interval: str) -> int:
+    """Print every panel without data; return the exit code (0 clean, 1 findings)."""
+    from modeldash.scripts.live_lint import count_queries, lint_live
+
+    check_reachable(prometheus_url)
     problems = lint_live(dashboards, prometheus_url, macros={"__rate_interval": rate_interval})
     for p in problems:
         click.echo(f"live: {p}")

@@ -162,6 +162,7 @@ def test_live_lint_flags_panel_whose_metric_does_not_exist(live, spec):
     sim, prom = live
     sim.set_scenario("healthy")
     board = copy.deepcopy(_dashboards(spec)[-1])
+    _wait(lambda: not lint_live([board], prom.url), 20, "the unmodified dashboard to lint clean")
     panel = next(p for p in iter_panels(board["panels"]) if p.get("targets"))
     panel["targets"] = [{"refId": "A", "expr": "sum(rate(model_predictions_totl{model=\"x\"}[$__rate_interval]))"}]
     problems = lint_live([board], prom.url)
@@ -177,23 +178,25 @@ def test_live_lint_flags_panel_whose_metric_does_not_exist(live, spec):
 def test_lint_command_with_prometheus(live, spec, tmp_path):
     sim, prom = live
     sim.set_scenario("healthy")
+    _wait(lambda: not lint_live(_dashboards(spec), prom.url), 20, "data for every panel")
     runner = CliRunner()
-    ok = runner.invoke(main, ["lint", "--prometheus", prom.url])
+    down = runner.invoke(main, ["lint", "--prometheus", "http://127.0.0.1:9"])
+    assert down.exit_code == 2 and "--prometheus http://127.0.0.1:9" in down.output
+    assert "Traceback" not in down.output
+    out = tmp_path / "out"
+    assert runner.invoke(main, ["render", "-o", str(out)]).exit_code == 0
+    ok = runner.invoke(main, ["lint", str(out), "--prometheus", prom.url])
     assert ok.exit_code == 0, ok.output
     assert "return data" in ok.output
-    # a rendered folder with one broken panel: exit 1, the panel named
-    assert runner.invoke(main, ["render", "-o", str(tmp_path / "out")]).exit_code == 0
-    path = sorted((tmp_path / "out" / "dashboards").rglob("*.json"))[0]
+    # one broken panel in the rendered folder: exit 1, the panel and its query named
+    path = sorted((out / "dashboards").rglob("*.json"))[0]
     board = json.loads(path.read_text())
     panel = next(p for p in iter_panels(board["panels"]) if p.get("targets"))
     panel["targets"][0]["expr"] = "kube_hpa_status_current_replicas"  # removed in KSM 2.0
     path.write_text(json.dumps(board))
-    bad = runner.invoke(main, ["lint", str(tmp_path / "out"), "--prometheus", prom.url])
+    bad = runner.invoke(main, ["lint", str(out), "--prometheus", prom.url])
     assert bad.exit_code == 1, bad.output
     assert panel["title"] in bad.output and "kube_hpa_status_current_replicas" in bad.output
-    down = runner.invoke(main, ["lint", "--prometheus", "http://127.0.0.1:9"])
-    assert down.exit_code == 2
-    assert "Traceback" not in down.output
 
 
 def test_demo_starts_and_stops_on_sigint(tmp_path):
