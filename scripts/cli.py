@@ -69,3 +69,9 @@ def main():
     Exit codes: 0 ok, 1 findings or pending changes, 2 bad input,
     3 sync conflicts, 4 Grafana errors.
     """
+
+from modeldash.scripts import cmd_jobs  # noqa: E402  (after main: the commands import from here)
+
+main.add_command(cmd_jobs.baseline_cmd)
+main.add_command(cmd_jobs.drift_job_cmd)
+main.add_command(cmd_jobs.quality_job_cmd)
