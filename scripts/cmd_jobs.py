@@ -18,14 +18,14 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from modeldash.dashboards.spec_base import parse_duration
-from modeldash.instrumentation import baseline as baseline_mod
-from modeldash.instrumentation import drift, exports, quality
 from modeldash.instrumentation.errors import DataProblem
-from modeldash.scripts import job_inputs as inputs
-from modeldash.scripts import job_outputs as outputs
 from modeldash.scripts.cli import SPEC_ARG, BadInput, guarded, read_spec
 
+# numpy, scipy, pyarrow and SQLAlchemy are imported inside the commands, so that the rest of
+# the CLI (render, lint, ...) does not pay their start-up time.
+
 EXIT_PUSH = 5
+DB_URL_ENV = "MODELDASH_DB_URL"
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -84,6 +84,8 @@ def _data(fn, *args, **kwargs):
 
 def _deliver(registry, job: str, model: str, gateway: str | None, textfile_dir: str | None, dry_run: bool,
              attempts: int, backoff: float) -> str:
+    from modeldash.scripts import job_outputs as outputs
+
     if dry_run:
         return "not pushed (--dry-run)"
     try:
@@ -112,7 +114,7 @@ def _push_options(fn):
 
 def _source_options(fn):
     for decorator in reversed([
-        click.option("--db-url-env", default=inputs.DB_URL_ENV, show_default=True, metavar="NAME", help="Environment variable holding the SQLAlchemy URL of table:/query: sources."),
+        click.option("--db-url-env", default=DB_URL_ENV, show_default=True, metavar="NAME", help="Environment variable holding the SQLAlchemy URL of table:/query: sources."),
         click.option("--sqlite", type=click.Path(dir_okay=False), help="Use this SQLite file as the database instead."),
     ]):
         fn = decorator(fn)
@@ -140,6 +142,10 @@ def baseline_cmd(spec, model_name, source, prediction_column, bins, ecdf_points,
       modeldash baseline fleet.yaml --model fraud-detector --input train.parquet \\
           --prediction-column prediction -o fraud-detector.baseline.json
     """
+    from modeldash.instrumentation import baseline as baseline_mod
+    from modeldash.scripts import job_inputs as inputs
+    from modeldash.scripts import job_outputs as outputs
+
     fleet, _ = read_spec(spec)
     model = _model(fleet, model_name)
     if not model.features and not prediction_column:
@@ -156,6 +162,8 @@ def baseline_cmd(spec, model_name, source, prediction_column, bins, ecdf_points,
 
 
 def _columns(table, model, label) -> dict:
+    from modeldash.scripts import job_inputs as inputs
+
     out = {}
     for f in model.features:
         if f.kind == "numeric":
@@ -166,12 +174,16 @@ def _columns(table, model, label) -> dict:
 
 
 def _prediction(table, model, column, label):
+    from modeldash.scripts import job_inputs as inputs
+
     if model.task == "classification":
         return inputs.category_counts(table, column)
     return inputs.numeric_column(table, column, label)
 
 
 def _load_baseline(path: str, model) -> dict:
+    from modeldash.instrumentation import baseline as baseline_mod
+
     try:
         with open(path, encoding="utf-8") as fh:
             profile = json.load(fh)
@@ -217,6 +229,10 @@ def drift_job_cmd(spec, model_name, baseline_path, source, timestamp_column, win
     \b
     Exit codes: 0 ok, 2 bad input (nothing pushed), 5 push failed after retries.
     """
+    from modeldash.instrumentation import drift, exports
+    from modeldash.scripts import job_inputs as inputs
+    from modeldash.scripts import job_outputs as outputs
+
     fleet, _ = read_spec(spec)
     model = _model(fleet, model_name)
     settings = fleet.jobs.for_model(model.name)
@@ -282,8 +298,14 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
     \b
     Exit codes: 0 ok, 2 bad input (nothing pushed), 5 push failed after retries.
     """
+    from modeldash.instrumentation import exports, quality
+    from modeldash.scripts import job_inputs as inputs
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    from modeldash.instrumentation import exports, quality
+    from modeldash.scripts import job_inputs as inputs
+    from modeldash.scripts import job_outputs as outputs
 
     fleet, _ = read_spec(spec)
     model = _model(fleet, model_name)

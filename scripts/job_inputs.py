@@ -19,8 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from modeldash.scripts.cli import BadInput
-
-DB_URL_ENV = "MODELDASH_DB_URL"
+from modeldash.scripts.cmd_jobs import DB_URL_ENV
 UTC_US = pa.timestamp("us", tz="UTC")
 
 
