@@ -170,7 +170,8 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 @pytest.fixture(scope="session")
 def postgres_url():
     """A throwaway PostgreSQL cluster on a free port; yields a SQLAlchemy URL (psycopg driver)."""
-    root = Path(tempfile.mkdtemp(prefix="modeldash-pg-"))
+    # under /tmp when root: the `postgres` user must be able to reach it ($TMPDIR may be in /root)
+    root = Path(tempfile.mkdtemp(prefix="modeldash-pg-", dir="/tmp" if os.geteuid() == 0 else None))
     data, sock = root / "data", root / "sock"
     sock.mkdir()
     if os.geteuid() == 0:

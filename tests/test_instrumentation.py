@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
@@ -14,6 +15,7 @@ from modeldash.datasources import metrics as m
 from modeldash.instrumentation import PredictionMetrics
 from modeldash.scripts.lint import substitute
 
+EXAMPLE_PREDICTOR = Path(__file__).resolve().parent.parent / "examples" / "predictor.py"
 SELECTOR = re.compile(r"\b(model_[a-z_]+)\{([^}]*)\}")
 MATCHER = re.compile(r'(\w+)\s*(=~|!=|=)\s*"([^"]*)"')
 
@@ -123,7 +125,7 @@ def test_default_registry_is_used_without_one():
 
 def test_example_predictor_imports_without_kserve_and_records(example_spec, monkeypatch):
     monkeypatch.setitem(sys.modules, "kserve", None)  # as if kserve were not installed
-    spec = importlib.util.spec_from_file_location("example_predictor", "examples/predictor.py")
+    spec = importlib.util.spec_from_file_location("example_predictor", EXAMPLE_PREDICTOR)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     registry = CollectorRegistry()
