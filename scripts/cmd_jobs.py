@@ -152,13 +152,23 @@ def baseline_cmd(spec, model_name, source, prediction_column, bins, ecdf_points,
         raise BadInput(f"model {model.name!r} has no features in the spec and no --prediction-column: nothing to profile")
     src = inputs.parse_source(source)
     cols = [f.name for f in model.features] + ([prediction_column] if prediction_column else [])
-    table = inputs.read_table(src, cols, db_url=_db_url(db_url_env, sqlite))
+    table = inputs.read_table(src, cols, db_url=_db_url(db_url_env, sqlite), types=_types(model, prediction_column))
     columns = _columns(table, model, src.label)
     pred = _prediction(table, model, prediction_column, src.label) if prediction_column else None
     profile = _data(baseline_mod.build_profile, model, columns, rows=table.num_rows, prediction=pred,
                     bins=bins, ecdf_points=ecdf_points)
     outputs.write_report(profile, output)
     click.echo(f"baseline of {model.name}: {table.num_rows} rows, {len(profile['features'])} features -> {output}")
+
+
+def _types(model, prediction_column: str | None = None) -> dict:
+    """Arrow types of the feature (and prediction) columns, so CSV blocks are read alike."""
+    import pyarrow as pa
+
+    out = {f.name: pa.float64() if f.kind == "numeric" else pa.string() for f in model.features}
+    if prediction_column:
+        out[prediction_column] = pa.string() if model.task == "classification" else pa.float64()
+    return out
 
 
 def _columns(table, model, label) -> dict:
@@ -243,7 +253,8 @@ def drift_job_cmd(spec, model_name, baseline_path, source, timestamp_column, win
     cols = [f.name for f in model.features] + ([prediction_column] if prediction_column else [])
     if not cols:
         raise BadInput(f"model {model.name!r} has no features in the spec and no --prediction-column: nothing to score")
-    table = inputs.read_table(src, cols, timestamp_column=ts_col, start=start, end=stop, db_url=_db_url(db_url_env, sqlite))
+    table = inputs.read_table(src, cols, timestamp_column=ts_col, start=start, end=stop,
+                              db_url=_db_url(db_url_env, sqlite), types=_types(model, prediction_column))
     columns = _columns(table, model, src.label)
     pred = _prediction(table, model, prediction_column, src.label) if prediction_column else None
     report = _data(drift.drift_report, model, profile, columns, pred)

@@ -13,6 +13,7 @@ import gzip
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -67,7 +68,11 @@ def _missing(source: Source, have: list[str], want: list[str]) -> None:
         raise BadInput(f"{source.label}: missing column(s) {', '.join(missing)} (has: {shown or 'no columns'})")
 
 
-def _read_csv(source: Source, columns: list[str]) -> pa.Table:
+BATCH_ROWS = 131072  # rows per batch when streaming files: the window is applied batch by batch
+
+
+def _read_csv(source: Source, columns: list[str], types: dict) -> Iterator[pa.Table]:
+    """Stream the file in blocks; ``types`` fixes the feature columns' types (blocks must agree)."""
     import pyarrow.csv as pcsv
 
     path = Path(source.target)
@@ -81,25 +86,30 @@ def _read_csv(source: Source, columns: list[str]) -> pa.Table:
         raise BadInput(f"{source.target}: cannot read: {exc.__class__.__name__}") from None
     _missing(source, header, columns)
     try:
-        return pcsv.read_csv(
+        reader = pcsv.open_csv(
             path,
-            convert_options=pcsv.ConvertOptions(include_columns=columns, strings_can_be_null=True),
+            read_options=pcsv.ReadOptions(block_size=16 << 20),
+            convert_options=pcsv.ConvertOptions(include_columns=columns, strings_can_be_null=True,
+                                                column_types={c: t for c, t in types.items() if c in columns}),
         )
+        for batch in reader:
+            yield pa.Table.from_batches([batch])
     except (pa.ArrowInvalid, OSError) as exc:
         raise BadInput(f"{source.target}: not valid CSV: {str(exc).splitlines()[0]}") from None
 
 
-def _read_parquet(source: Source, columns: list[str]) -> pa.Table:
+def _read_parquet(source: Source, columns: list[str]) -> Iterator[pa.Table]:
     import pyarrow.parquet as pq
 
     try:
-        names = pq.read_schema(source.target).names
+        f = pq.ParquetFile(source.target)
     except FileNotFoundError:
         raise BadInput(f"{source.target}: file not found") from None
     except (pa.ArrowInvalid, OSError) as exc:
         raise BadInput(f"{source.target}: not a Parquet file: {str(exc).splitlines()[0]}") from None
-    _missing(source, names, columns)
-    return pq.read_table(source.target, columns=columns)
+    _missing(source, f.schema_arrow.names, columns)
+    for batch in f.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+        yield pa.Table.from_batches([batch])
 
 
 def _safe_url(url: str) -> str:
@@ -208,30 +218,48 @@ def as_utc(col: pa.ChunkedArray, name: str, label: str) -> pa.ChunkedArray:
     raise BadInput(f"{label}: column {name!r} is {t}, not a timestamp")
 
 
+def _in_window(table: pa.Table, column: str, start: datetime, end: datetime, label: str) -> pa.Table:
+    ts = as_utc(table.column(column), column, label)
+    keep = pc.and_(pc.greater_equal(ts, pa.scalar(start, UTC_US)), pc.less(ts, pa.scalar(end, UTC_US)))
+    return table.filter(pc.fill_null(keep, False))
+
+
 def read_table(source: Source, columns: list[str], *, timestamp_column: str | None = None,
-               start: datetime | None = None, end: datetime | None = None, db_url: str | None = None) -> pa.Table:
-    """The ``columns`` of ``source``, restricted to ``start <= timestamp < end`` when a window is given."""
+               start: datetime | None = None, end: datetime | None = None, db_url: str | None = None,
+               types: dict | None = None) -> pa.Table:
+    """The ``columns`` of ``source``, restricted to ``start <= timestamp < end`` when a window is given.
+
+    Files are read in batches and each batch is cut to the window at once, so memory holds the
+    window, not the whole file. ``types`` ({column: arrow type}) pins column types of CSV files.
+    """
     want = list(dict.fromkeys(columns + ([timestamp_column] if timestamp_column else [])))
-    if source.kind == "csv":
-        table = _read_csv(source, want)
-    elif source.kind == "parquet":
-        table = _read_parquet(source, want)
+    windowed = bool(timestamp_column and start is not None)
+    if source.kind in ("csv", "parquet"):
+        parts = _read_csv(source, want, types or {}) if source.kind == "csv" else _read_parquet(source, want)
+        total, kept = 0, []
+        for part in parts:
+            total += part.num_rows
+            kept.append(_in_window(part, timestamp_column, start, end, source.label) if windowed else part)
+        if total == 0:
+            raise BadInput(f"{source.label}: has no rows")
+        try:
+            table = pa.concat_tables(kept, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise BadInput(f"{source.label}: column types differ between parts of the file: {exc}") from None
     else:
         if not db_url:
             raise BadInput(f"{source.label}: no database: set ${DB_URL_ENV} (or --db-url-env NAME) or pass --sqlite FILE")
         table = _read_sql(source, want, db_url, timestamp_column, start, end)
-    if table.num_rows == 0:
-        raise BadInput(f"{source.label}: has no rows")
-    if timestamp_column and start is not None:
-        ts = as_utc(table.column(timestamp_column), timestamp_column, source.label)
-        keep = pc.and_(pc.greater_equal(ts, pa.scalar(start, UTC_US)), pc.less(ts, pa.scalar(end, UTC_US)))
-        table = table.filter(pc.fill_null(keep, False))
         if table.num_rows == 0:
-            raise BadInput(
-                f"{source.label}: empty window: no rows with {timestamp_column} in "
-                f"[{start.isoformat()}, {end.isoformat()})"
-            )
-    return table
+            raise BadInput(f"{source.label}: has no rows")
+        if windowed:
+            table = _in_window(table, timestamp_column, start, end, source.label)
+    if windowed and table.num_rows == 0:
+        raise BadInput(
+            f"{source.label}: empty window: no rows with {timestamp_column} in "
+            f"[{start.isoformat()}, {end.isoformat()})"
+        )
+    return table.combine_chunks()
 
 
 # --------------------------------------------------------------------------- columns for the maths

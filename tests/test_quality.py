@@ -74,7 +74,7 @@ def test_quality_job_end_to_end(cli, postgres_url, pushgateway, prometheus, tmp_
     end = T0 + timedelta(hours=2)
     report = tmp_path / "q.json"
     result = cli("quality-job", "--model", "fraud-detector", "--predictions", "table:fraud_predictions",
-                 "--labels", tmp_path / "labels.csv", "--end", end.isoformat(), "--window", "1h",
+                 "--labels", tmp_path / "labels.csv", "--end", end.isoformat(), "--window", "1h", "--delay", "0s",
                  "--pushgateway", pushgateway.url, "--report", report, env={"MODELDASH_DB_URL": postgres_url})
     assert result.exit_code == 0, result.output
     want = _expected(preds, labels, end - timedelta(hours=1), end).values
@@ -95,7 +95,7 @@ def test_quality_job_end_to_end(cli, postgres_url, pushgateway, prometheus, tmp_
     # second run on the other hour replaces the values
     result = cli("quality-job", "--model", "fraud-detector", "--predictions", "table:fraud_predictions",
                  "--labels", tmp_path / "labels.csv", "--end", (T0 + timedelta(hours=1)).isoformat(), "--window", "1h",
-                 "--pushgateway", pushgateway.url, env={"MODELDASH_DB_URL": postgres_url})
+                 "--delay", "0s", "--pushgateway", pushgateway.url, env={"MODELDASH_DB_URL": postgres_url})
     assert result.exit_code == 0, result.output
     want2 = _expected(preds, labels, T0, T0 + timedelta(hours=1)).values
     pushed = pushgateway.series("quality", "fraud-detector", m.ACCURACY.name)
@@ -141,8 +141,22 @@ def test_quality_bad_data_exits_2_and_pushes_nothing(case, cli, pushgateway, tmp
     end = "2000-01-01T00:00:00Z" if case == "empty window" else (T0 + timedelta(hours=2)).isoformat()
     pushgateway.delete("quality", "fraud-detector")
     result = cli("quality-job", "--model", "fraud-detector", "--predictions", tmp_path / "p.parquet",
-                 "--labels", tmp_path / "l.parquet", "--end", end, "--window", "2h", "--pushgateway", pushgateway.url)
+                 "--labels", tmp_path / "l.parquet", "--end", end, "--window", "2h", "--delay", "0", "--pushgateway", pushgateway.url)
     assert result.exit_code == 2, result.output
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and re.search(msg, lines[0]), result.output
     assert pushgateway.group("quality", "fraud-detector") is None
+
+
+def test_spec_delay_shifts_the_window(cli, tmp_path):
+    """The example fleet's jobs.quality.delay (1h) moves the window's end back: labels arrive late."""
+    preds, labels = _fraud_quality_data(100)
+    pq.write_table(preds, tmp_path / "p.parquet")
+    pq.write_table(labels, tmp_path / "l.parquet")
+    out = tmp_path / "r.json"
+    result = cli("quality-job", "--model", "fraud-detector", "--predictions", tmp_path / "p.parquet",
+                 "--labels", tmp_path / "l.parquet", "--end", (T0 + timedelta(hours=2)).isoformat(), "--window", "1h",
+                 "--dry-run", "--report", out)
+    assert result.exit_code == 0, result.output
+    window = json.loads(out.read_text())["window"]
+    assert window == {"column": "timestamp", "start": T0.isoformat(), "end": (T0 + timedelta(hours=1)).isoformat()}
