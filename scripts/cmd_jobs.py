@@ -309,8 +309,6 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
     \b
     Exit codes: 0 ok, 2 bad input (nothing pushed), 5 push failed after retries.
     """
-    from modeldash.instrumentation import exports, quality
-    from modeldash.scripts import job_inputs as inputs
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
-import yaml
 
 from jobs_data import T0, fraud_table, price_table, to_sql
 from jobs_servers import free_port, postgres_url, prometheus, pushgateway  # noqa: F401 (fixtures)
