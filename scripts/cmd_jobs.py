@@ -257,6 +257,8 @@ def drift_job_cmd(spec, model_name, baseline_path, source, timestamp_column, win
                               db_url=_db_url(db_url_env, sqlite), types=_types(model, prediction_column))
     columns = _columns(table, model, src.label)
     pred = _prediction(table, model, prediction_column, src.label) if prediction_column else None
+    rows = table.num_rows
+    del table  # the numpy columns are all the maths needs; free the Arrow copy before sorting
     report = _data(drift.drift_report, model, profile, columns, pred)
     registry = exports.drift_registry(report, time.time())
     for note in report.notes:
@@ -264,11 +266,11 @@ def drift_job_cmd(spec, model_name, baseline_path, source, timestamp_column, win
     where = _deliver(registry, exports.DRIFT_JOB, model.name, gateway or fleet.jobs.pushgateway_url, textfile_dir,
                      dry_run, push_attempts, push_backoff)
     doc = report.as_dict()
-    doc.update(rows=table.num_rows, window=_window_doc(start, stop, ts_col), source=src.label)
+    doc.update(rows=rows, window=_window_doc(start, stop, ts_col), source=src.label)
     if report_path:
         outputs.write_report(doc, report_path)
     drifted = doc["drifted"]
-    click.echo(f"drift of {model.name}: {table.num_rows} rows, {len(report.features)} scored, "
+    click.echo(f"drift of {model.name}: {rows} rows, {len(report.features)} scored, "
                f"{len(drifted)} over threshold{(' (' + ', '.join(drifted) + ')') if drifted else ''}; {where}")
 
 

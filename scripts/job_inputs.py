@@ -259,7 +259,7 @@ def read_table(source: Source, columns: list[str], *, timestamp_column: str | No
             f"{source.label}: empty window: no rows with {timestamp_column} in "
             f"[{start.isoformat()}, {end.isoformat()})"
         )
-    return table.combine_chunks()
+    return table
 
 
 # --------------------------------------------------------------------------- columns for the maths
