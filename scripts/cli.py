@@ -133,6 +133,11 @@ def lint(target):
         sys.exit(EXIT_FINDINGS)
     click.echo(f"lint: {len(files)} files, no problems")
 
+# Commands defined in their own modules (imported after `main`: they import from here).
+from modeldash.scripts import cmd_jobs  # noqa: E402
 from modeldash.scripts.cmd_test_rules import test_rules  # noqa: E402
 
 main.add_command(test_rules)
+main.add_command(cmd_jobs.baseline_cmd)
+main.add_command(cmd_jobs.drift_job_cmd)
+main.add_command(cmd_jobs.quality_job_cmd)
