@@ -95,6 +95,19 @@ class JobsSpec(StrictModel):
             raise ValueError(f"{v!r} is not a Kubernetes name")
         return v
 
+    def enabled_for(self, model) -> list[str]:
+        """Which jobs a model gets: drift when it has features, quality when it has ground truth.
+
+        The CronJobs and the ``ModelMonitoringJobStale`` alerts both ask this, so an alert
+        never watches a job that was not deployed.
+        """
+        out = []
+        if self.drift.enabled and model.features:
+            out.append("drift")
+        if self.quality.enabled and model.ground_truth:
+            out.append("quality")
+        return out
+
     def for_model(self, name: str) -> ModelJobSettings:
         """The settings of one model with every default filled in."""
         own = self.models.get(name) or ModelJobSettings()

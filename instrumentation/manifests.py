@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import yaml
 
-from modeldash.instrumentation.exports import DRIFT_JOB, QUALITY_JOB
+from modeldash.instrumentation.exports import DRIFT_JOB
 
 SPEC_MOUNT = "/etc/modeldash/spec"
 BASELINE_MOUNT = "/etc/modeldash/baseline"
@@ -116,13 +116,8 @@ def pushgateway_service_monitor(spec) -> dict:
 
 
 def enabled_jobs(spec, model) -> list[str]:
-    """Which jobs a model gets: drift when it has features, quality when it has ground truth."""
-    out = []
-    if spec.jobs.drift.enabled and model.features:
-        out.append(DRIFT_JOB)
-    if spec.jobs.quality.enabled and model.ground_truth:
-        out.append(QUALITY_JOB)
-    return out
+    """Which jobs a model gets (the spec decides, for the CronJobs and the stale alerts alike)."""
+    return spec.jobs.enabled_for(model)
 
 
 def job_manifests(spec) -> list[dict]:

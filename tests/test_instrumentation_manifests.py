@@ -116,3 +116,20 @@ def test_bad_jobs_settings_name_the_field(example_data, field, value):
     with pytest.raises(SpecError) as exc:
         load_spec_data(example_data, "t.yaml")
     assert exc.value.field == field
+
+
+def test_stale_alerts_watch_exactly_the_deployed_jobs():
+    """A model without features gets no drift CronJob, and so no drift staleness alert."""
+    from modeldash.dashboards.alerts import alert_definitions
+    from modeldash.dashboards.spec import load_spec_data
+    from modeldash.instrumentation.manifests import job_manifests
+
+    spec = load_spec_data({"models": [
+        {"name": "plain", "namespace": "a", "task": "regression"},
+        {"name": "watched", "namespace": "b", "task": "regression", "features": ["x"], "ground_truth": True},
+    ]})
+    cronjobs = {(o["metadata"]["labels"].get("modeldash.io/model") or o["metadata"]["name"], o["metadata"]["name"])
+                for o in job_manifests(spec) if o["kind"] == "CronJob"}
+    stale = {(d.model, d.labels["job"]) for d in alert_definitions(spec) if d.name == "ModelMonitoringJobStale"}
+    assert stale == {("watched", "drift"), ("watched", "quality")}
+    assert len(cronjobs) == 2 and all("watched" in name for _, name in cronjobs)
