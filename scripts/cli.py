@@ -69,3 +69,9 @@ def main():
     Exit codes: 0 ok, 1 findings or pending changes, 2 bad input,
     3 sync conflicts, 4 Grafana errors.
     """
+
+
+from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd  # noqa: E402  (registered last, avoids a cycle)
+
+main.add_command(diff_cmd)
+main.add_command(sync_cmd)
