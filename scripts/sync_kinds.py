@@ -188,8 +188,15 @@ class ContactPoints:
     def write(self, ctx: Context, a: Action) -> str:
         api = ctx.http.api.alertingprovisioning
         if a.op == "create":
-            ctx.http.call(f"create contact point {a.title}", api.create_contactpoint, a.desired.body, disable_provenance=True)
-            return "created"
+            try:
+                ctx.http.call(f"create contact point {a.title}", api.create_contactpoint, a.desired.body, disable_provenance=True)
+                return "created"
+            except GrafanaError as exc:
+                # A retried create whose first attempt landed: the uid exists now, so update it.
+                live = ctx.http.call("list contact points", api.get_contactpoints) or []
+                if exc.status not in (400, 409) or a.key not in {cp.get("uid") for cp in live}:
+                    raise
+
         ctx.http.call(f"update contact point {a.title}", api.update_contactpoint, a.key, a.desired.body, disable_provenance=True)
         return "updated"
 
@@ -321,11 +328,20 @@ class Dashboards:
         try:
             ctx.http.call(f"save dashboard {a.key}", ctx.http.api.dashboard.update_dashboard, body)
         except GrafanaError as exc:
-            if exc.status == 412:
-                raise GrafanaError(412, f"dashboard {a.key}: changed in Grafana during the sync (version mismatch); "
-                                        "run the sync again to see the conflict") from None
-            raise
+            if exc.status not in (400, 412) or not self._landed(ctx, a):
+                if exc.status == 412:
+                    raise GrafanaError(412, f"dashboard {a.key}: changed in Grafana during the sync (version "
+                                            "mismatch); run the sync again to see the conflict") from None
+                raise
         return "created" if a.live is None else "updated"
+
+    def _landed(self, ctx: Context, a: Action) -> bool:
+        """After a retried save (the first attempt timed out but was applied), is it there?"""
+        try:
+            cur = ctx.http.call(f"dashboard {a.key}", ctx.http.api.dashboard.get_dashboard, a.key)
+        except GrafanaError:
+            return False
+        return self._compare(ctx, a.desired, cur).op == "unchanged"
 
     def delete(self, ctx: Context, a: Action) -> str:
         ctx.http.call(f"delete dashboard {a.key}", ctx.http.api.dashboard.delete_dashboard, a.key)
@@ -390,7 +406,7 @@ class RuleGroups:
         body = copy.deepcopy(a.desired.body)
         if a.live:  # keep rules that others put into this group (even with --force)
             foreign = [r for r in a.live.get("rules") or [] if not ownership.rule_is_managed(r, ctx.fleet)]
-            body["rules"] += [{k: v for k, v in r.items() if k not in _SERVER_RULE_FIELDS} for r in foreign]
+            body["rules"] += [{k: v for k, v in r.items() if k not in _SERVER_RULE_FIELDS and v is not None} for r in foreign]
         ctx.http.call(f"save rule group {a.key}", ctx.http.api.alertingprovisioning.update_rule_group,
                       folder, group, body, disable_provenance=True)
         return "created" if a.live is None else "updated"

@@ -47,8 +47,8 @@ def _schema(name: str) -> dict:
 
 
 class HTTPProblem(Exception):
-    def __init__(self, status: int, message: str, **extra):
-        self.status, self.message, self.extra = status, message, extra
+    def __init__(self, code: int, message: str, **extra):
+        self.status, self.message, self.extra = code, message, extra
         super().__init__(message)
 
 
@@ -85,7 +85,7 @@ def _validators() -> Validators:
 
 def rule_for_schema(rule: dict) -> dict:
     """The schema's two quirks: ``keepFiringFor`` in nanoseconds, camelCase."""
-    out = dict(rule)
+    out = {k: v for k, v in rule.items() if v is not None}  # Go decodes null as "absent"
     if "keep_firing_for" in out:
         value = out.pop("keep_firing_for")
         try:
@@ -127,6 +127,7 @@ class GrafanaStandin:
         self.log: list[tuple[str, str]] = []
         self.faults: list[dict] = []
         self.healthy = True
+        self.errors: list[str] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -139,7 +140,7 @@ class GrafanaStandin:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -201,6 +202,7 @@ class GrafanaStandin:
 class _Handler(BaseHTTPRequestHandler):
     owner: GrafanaStandin
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes
 
     def log_message(self, *args):  # quiet
         pass
@@ -279,11 +281,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(403, {"message": "You'll need additional permissions to perform this action. "
                                                    "Permissions needed: alert.provisioning:read"})
             status, out, headers = self._route(method, path, query, body)
-            with owner.lock:
-                pass
             return self._send(status, out, headers)
         except HTTPProblem as p:
             return self._send(p.status, {"message": p.message, **p.extra})
+        except Exception as exc:  # a stand-in bug: visible to tests through ``errors``
+            owner.errors.append(f"{method} {path}: {exc!r}")
+            return self._send(500, {"message": "stand-in internal error"})
 
     def do_GET(self):
         self._handle("GET")
