@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -17,23 +16,8 @@ import click
 from modeldash.scripts.cli import (
     EXIT_CONFLICT, EXIT_FINDINGS, EXIT_GRAFANA, EXIT_OK, SPEC_ARG, BadInput, guarded, read_spec,
 )
-from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP, RedactingFilter, Redactor, Settings
+from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP, Redactor, Settings, setup_logging
 from modeldash.scripts.sync_report import report_json, report_table
-
-def setup_logging(redactor: Redactor, debug: bool) -> logging.Handler:
-    """One stderr handler for every logger (ours, grafana-client, niquests, urllib3), redacted."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(redactor))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        if getattr(old, "_modeldash", False):
-            root.removeHandler(old)
-    handler._modeldash = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.WARNING)
-    return handler
-
 
 def connection_settings(grafana_url, token_file, org_id, ca_cert, insecure, timeout, retries, concurrency) -> Settings:
     """Credentials from the environment or a file only: a command line is visible to everyone."""

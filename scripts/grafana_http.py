@@ -11,6 +11,7 @@ import email.utils
 import logging
 import random
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -84,6 +85,21 @@ class RedactingFilter(logging.Filter):
             record.exc_text = self.redactor.redact("".join(traceback.format_exception(*record.exc_info)))
             record.exc_info = None
         return True
+
+
+def setup_logging(redactor: Redactor, debug: bool) -> logging.Handler:
+    """One stderr handler for every logger (ours, grafana-client, niquests, urllib3), redacted."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(redactor))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_modeldash", False):
+            root.removeHandler(old)
+    handler._modeldash = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    return handler
 
 
 class GrafanaError(Exception):

@@ -177,7 +177,7 @@ class GrafanaStandin:
 
     def add_fault(self, kind: str, *, method: str | None = None, path: str | None = None, times: int = 1,
                   after: int = 0, retry_after: float = 1, delay: float = 0.0) -> None:
-        """``kind``: 500 | 429 | slow | drop. ``after`` matching requests pass untouched first."""
+        """``kind``: 500 | 429 | slow | drop | echo400. ``after`` matching requests pass untouched first."""
         with self.lock:
             self.faults.append({"kind": kind, "method": method, "path": path, "times": times, "after": after,
                                 "retry_after": retry_after, "delay": delay})
@@ -265,6 +265,8 @@ class _Handler(BaseHTTPRequestHandler):
             if fault["kind"] == "429":
                 return self._send(429, {"message": "too many requests (injected)"},
                                   {"Retry-After": str(fault["retry_after"])})
+            if fault["kind"] == "echo400":  # like Grafana's validation errors that quote the input
+                return self._send(400, {"message": f"invalid input: {json.dumps(body)[:2000]}"})
             if fault["kind"] == "slow":
                 time.sleep(fault["delay"])
         try:
