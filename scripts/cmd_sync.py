@@ -16,11 +16,12 @@ import click
 from modeldash.scripts.cli import (
     EXIT_CONFLICT, EXIT_FINDINGS, EXIT_GRAFANA, EXIT_OK, SPEC_ARG, BadInput, guarded, read_spec,
 )
-from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP, Redactor, Settings, setup_logging
-from modeldash.scripts.sync_report import report_json, report_table
 
-def connection_settings(grafana_url, token_file, org_id, ca_cert, insecure, timeout, retries, concurrency) -> Settings:
+
+def connection_settings(grafana_url, token_file, org_id, ca_cert, insecure, timeout, retries, concurrency):
     """Credentials from the environment or a file only: a command line is visible to everyone."""
+    from modeldash.scripts.grafana_http import Redactor, Settings
+
     if not grafana_url:
         raise BadInput("no Grafana URL: set GRAFANA_URL or pass --grafana-url")
     token = None
@@ -58,8 +59,11 @@ def _progress_factory():
 
 def _run(spec, grafana_url, token_file, org_id, ca_cert, insecure, timeout, retries, concurrency, output,
          prune, force, apply_changes, exit_code, debug):
+    # Imported here: the HTTP stack costs every other modeldash command startup time.
     from modeldash.dashboards.desired_state import available_desired_state
+    from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP, setup_logging
     from modeldash.scripts.sync import SyncInputError, run_sync
+    from modeldash.scripts.sync_report import report_json, report_table
 
     if concurrency < 1 or concurrency > 64:
         raise BadInput("--concurrency must be between 1 and 64")

@@ -15,6 +15,7 @@ from typing import Any
 
 from modeldash.dashboards import ownership
 from modeldash.dashboards.desired_state import POLICY_KEY, DesiredObject
+from modeldash.dashboards.spec_base import parse_duration
 from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP
 from modeldash.scripts.render import dumps_json
 
@@ -299,19 +300,22 @@ class Dashboards:
         return actions
 
     def _compare(self, ctx: Context, d: DesiredObject, cur: dict | None) -> Action:
-        want = {"folderUid": d.folder_uid or "", "dashboard": ownership.dashboard_content(d.body)}
         if cur is None:
-            return Action(self.kind, d.key, d.title, "create", d, None, text_diff(None, want, name=d.key), model=d.model)
+            return Action(self.kind, d.key, d.title, "create", d, None, model=d.model)
         dash, meta = cur["dashboard"], cur.get("meta") or {}
-        have = {"folderUid": meta.get("folderUid") or "", "dashboard": ownership.dashboard_content(dash)}
-        same_marker = ownership.dashboard_marker(dash) == ownership.dashboard_marker(d.body)
-        if have == want and same_marker:
+        marker = ownership.dashboard_marker(dash)
+        # The desired marker holds the hash of the desired content and folder: one hash of
+        # the live dashboard tells "unchanged" without a deep comparison.
+        live_hash = ownership.dashboard_hash(dash, meta.get("folderUid"))
+        if marker == ownership.dashboard_marker(d.body) and live_hash == marker["sha"]:
             return Action(self.kind, d.key, d.title, "unchanged", d, cur, model=d.model)
+        want = {"folderUid": d.folder_uid or "", "dashboard": ownership.dashboard_content(d.body)}
+        have = {"folderUid": meta.get("folderUid") or "", "dashboard": ownership.dashboard_content(dash)}
         diff = text_diff(have, want, name=d.key)
         if not ownership.dashboard_is_managed(dash, ctx.fleet):
             return Action(self.kind, d.key, d.title, "conflict", d, cur, diff, "exists in Grafana and is not managed by modeldash", d.model)
-        recorded = (ownership.dashboard_marker(dash) or {}).get("sha")
-        if recorded != ownership.dashboard_hash(dash, meta.get("folderUid")):
+        recorded = (marker or {}).get("sha")
+        if recorded != live_hash:
             return Action(self.kind, d.key, d.title, "conflict", d, cur, diff,
                           f"edited in Grafana since modeldash wrote it (version {meta.get('version')})", d.model)
         return Action(self.kind, d.key, d.title, "update", d, cur, diff, model=d.model)
@@ -364,18 +368,18 @@ class RuleGroups:
             by_group.setdefault(f"{r.get('folderUID')}/{r.get('ruleGroup')}", []).append(r)
         wanted = {d.key: d for d in desired}
         managed_groups = {k for k, rs in by_group.items() if any(ownership.rule_is_managed(r, ctx.fleet) for r in rs)}
-        to_get = sorted((set(wanted) & set(by_group)) | (managed_groups & set(wanted)))
-
-        def get(key):
-            folder, group = key.split("/", 1)
-            try:
-                return key, ctx.http.call(f"rule group {key}", ctx.http.api.alertingprovisioning.get_rule_group, folder, group)
-            except GrafanaError as exc:
-                if exc.status == 404:
-                    return key, None
-                raise
-
-        live = dict(ctx.map(get, to_get))
+        # The rule list lacks each group's interval; one export per folder has them all
+        # (instead of one GET per rule group).
+        folders = sorted({k.split("/", 1)[0] for k in (set(wanted) | managed_groups) if k in by_group})
+        intervals: dict[str, int] = {}
+        for folder, groups in ctx.map(lambda f: (f, self._export(ctx, f)), folders):
+            for g in groups:
+                intervals[f"{folder}/{g.get('name')}"] = int(parse_duration(g.get("interval", "1m")))
+        live = {}
+        for key in set(wanted) | managed_groups:
+            if key in by_group:
+                folder, group = key.split("/", 1)
+                live[key] = {"title": group, "folderUid": folder, "interval": intervals.get(key), "rules": by_group[key]}
         actions = [self._compare(ctx, d, live.get(d.key)) for d in desired]
         for key in sorted(managed_groups - set(wanted)):
             mine = [r for r in by_group[key] if ownership.rule_is_managed(r, ctx.fleet)]
@@ -384,6 +388,17 @@ class RuleGroups:
             actions.append(Action(self.kind, key, title, "delete" if prune else "unmanaged-extra", None,
                                   {"rules": mine}, extra={"foreign": foreign}))
         return actions
+
+    @staticmethod
+    def _export(ctx: Context, folder: str) -> list[dict]:
+        try:
+            out = ctx.http.call(f"export rules of folder {folder}", ctx.http.api.client.GET,
+                                "/v1/provisioning/alert-rules/export", params={"folderUid": folder, "format": "json"})
+        except GrafanaError as exc:
+            if exc.status == 404:
+                return []
+            raise
+        return (out or {}).get("groups") or [] if isinstance(out, dict) else []
 
     def _compare(self, ctx: Context, d: DesiredObject, cur: dict | None) -> Action:
         want = _comparable_group(d.body)

@@ -245,6 +245,13 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
+        if path == "/_standin/stats":  # not Grafana: the benchmark reads the counts from here
+            with owner.lock:
+                writes = [f"{m} {p}" for m, p in owner.writes]
+                return self._send(200, {"total": owner.total, "writes": writes, "errors": owner.errors})
+        if path == "/_standin/reset":
+            owner.reset_counts()
+            return self._send(200, {})
         with owner.lock:
             owner.requests[(method, path)] += 1
             owner.log.append((method, path))
@@ -315,6 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", r"/api/dashboards/uid/(?P<uid>[^/]+)", self.get_dashboard),
             ("DELETE", r"/api/dashboards/uid/(?P<uid>[^/]+)", self.delete_dashboard),
             ("GET", r"/api/v1/provisioning/alert-rules", self.list_rules),
+            ("GET", r"/api/v1/provisioning/alert-rules/export", self.export_rules),
             ("POST", r"/api/v1/provisioning/alert-rules", self.create_rule),
             ("GET", r"/api/v1/provisioning/alert-rules/(?P<uid>[^/]+)", self.get_rule),
             ("PUT", r"/api/v1/provisioning/alert-rules/(?P<uid>[^/]+)", self.update_rule),
@@ -495,7 +503,8 @@ class _Handler(BaseHTTPRequestHandler):
         meta = {"slug": uid, "url": f"/d/{uid}", "version": d["version"], "folderUid": d["folderUid"],
                 "folderTitle": folder.get("title", "General"), "provisioned": d["provisioned"], "canSave": True,
                 "created": "2026-01-01T00:00:00Z", "updated": "2026-01-01T00:00:00Z"}
-        return 200, {"dashboard": copy.deepcopy(d["dashboard"]), "meta": meta}
+        # No copy: a save replaces the stored dict, it never mutates it.
+        return 200, {"dashboard": d["dashboard"], "meta": meta}
 
     def delete_dashboard(self, query, body, uid):
         d = self.s.dashboards.get(uid)
@@ -553,6 +562,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def list_rules(self, query, body):
         return 200, [self._rule_out(r) for r in self.s.rules.values()]
+
+    def export_rules(self, query, body):
+        """Provisioning file format: folder TITLE, interval as a duration string."""
+        if query.get("format", ["yaml"])[0] != "json":
+            raise HTTPProblem(400, "only format=json is implemented by the stand-in")
+        folders = set(query.get("folderUid", [])) or set(self.s.folders)
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for r in self.s.rules.values():
+            if r["folderUID"] in folders:
+                groups.setdefault((r["folderUID"], r["ruleGroup"]), []).append(r)
+        if not groups:
+            raise HTTPProblem(404, "no alert rules found")
+        out = []
+        for (folder, name), rules in sorted(groups.items()):
+            file_rules = []
+            for r in rules:
+                fr = {k: v for k, v in r.items() if k not in ("id", "orgID", "folderUID", "ruleGroup", "provenance", "updated")}
+                fr["for"] = r["for"]
+                file_rules.append(fr)
+            out.append({"orgId": 1, "name": name, "folder": self.s.folders[folder]["title"],
+                        "interval": format_duration(self.s.intervals.get((folder, name), 60)), "rules": file_rules})
+        return 200, {"apiVersion": 1, "groups": out}
 
     def get_rule(self, query, body, uid):
         if uid not in self.s.rules:
@@ -715,3 +746,23 @@ class _Handler(BaseHTTPRequestHandler):
     def reset_policies(self, query, body):
         self.s.tree, self.s.tree_provenance = copy.deepcopy(DEFAULT_TREE), ""
         return 202, {"message": "policies reset"}
+
+
+def main() -> None:
+    """Serve until stdin closes: ``python tests/grafana_standin.py --latency 0.02`` prints its URL.
+
+    ``GET /_standin/stats`` (no auth) returns the request counts, for the benchmark.
+    """
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--latency", type=float, default=0.0)
+    args = ap.parse_args()
+    with GrafanaStandin(latency=args.latency) as g:
+        print(g.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

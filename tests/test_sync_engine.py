@@ -289,3 +289,18 @@ def test_unreachable_unauthorized_forbidden(g):
 def test_basic_auth(g):
     h = GrafanaHTTP(Settings(url=g.url, user="admin", password="standin-password-0123"))
     assert h.health_check() == "11.3.0"
+
+
+def test_rule_group_interval_is_compared(g):
+    _, desired = fx.desired(2)
+    sync(g, desired)
+    slower = copy.deepcopy(desired)
+    for i, d in enumerate(slower):
+        if d.key == "ml-models/model-001":
+            body = ownership.stamp_rule_group({**d.body, "interval": 120}, FLEET)
+            slower[i] = type(d)(d.kind, d.key, d.title, body, d.model, d.folder_uid)
+    report = sync(g, slower)
+    assert [a.key for a in report.actions if a.result == "updated"] == ["ml-models/model-001"]
+    assert g.state.intervals[("ml-models", "model-001")] == 120
+    sync(g, slower)
+    assert g.writes == []
