@@ -219,6 +219,12 @@ def test_contact_point_secret_rotation_is_detected_without_showing_it(g):
     report = run_sync(http(g), desired, FLEET, apply_changes=True, env=env)
     # Grafana shows the password as [REDACTED]: it cannot be compared, so no write...
     assert g.writes == [] and report.count()["updated"] == 0
+    # ...unless --force, which rewrites contact points with secure settings.
+    g.reset_counts()
+    forced = run_sync(http(g), desired, FLEET, apply_changes=True, env=env, force=True)
+    assert {a.key for a in forced.actions if a.result == "updated"} == {
+        ownership.contact_point_prefix(FLEET) + "ml-slack", ownership.contact_point_prefix(FLEET) + "ml-webhook"}
+    assert g.state.contact_points[ownership.contact_point_prefix(FLEET) + "ml-webhook"]["settings"]["password"] == "rotated-password-0xABCD"
     # ...but a visible setting that changed is written, and its diff hides every secret.
     changed = copy.deepcopy(desired)
     for i, d in enumerate(changed):
