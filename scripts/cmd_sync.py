@@ -91,6 +91,10 @@ def _run(spec, grafana_url, token_file, org_id, ca_cert, insecure, timeout, retr
     except GrafanaError as exc:
         click.echo(f"error: {settings.redactor.redact(str(exc))}", err=True)
         sys.exit(EXIT_GRAFANA)
+    except (ValueError, TypeError, KeyError) as exc:  # e.g. a response that is not what Grafana sends
+        click.echo(f"error: unexpected answer from Grafana ({exc.__class__.__name__}: "
+                   f"{settings.redactor.redact(str(exc))[:200]})", err=True)
+        sys.exit(EXIT_GRAFANA)
     if output == "json":
         click.echo(settings.redactor.redact(json.dumps(report_json(report, fleet.name, http.display_url, skipped), indent=2, sort_keys=True)))
     else:

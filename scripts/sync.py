@@ -110,6 +110,10 @@ def apply(ctx: Context, actions: list[Action], progress: Callable[[int], None] |
         except GrafanaError as exc:
             a.result, a.error = "failed", ctx.http.redactor.redact(str(exc))
             log.debug("failed: %s %s: %s", a.kind, a.key, a.error)
+        except Exception as exc:  # one object's surprise must not stop the others
+            a.result = "failed"
+            a.error = ctx.http.redactor.redact(f"unexpected {exc.__class__.__name__}: {exc}")[:300]
+            log.debug("failed: %s %s: %s", a.kind, a.key, a.error)
         if progress:
             progress(1)
 
