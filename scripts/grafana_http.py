@@ -237,6 +237,9 @@ class GrafanaHTTP:
                     raise GrafanaError(exc.status_code, f"{what}: {exc.status_code} {self._message(exc)}") from None
                 status, reason = 429, "429 too many requests"
                 wait = _parse_retry_after(getattr(self._local, "retry_after", None))
+            except niquests.exceptions.SSLError:
+                raise GrafanaError(0, f"{what}: TLS verification of {self.display_url} failed: pass --ca-cert with "
+                                      "the CA that signed Grafana's certificate (or, unsafe, --insecure-skip-verify)") from None
             except (GrafanaException, niquests.exceptions.RequestException) as exc:
                 status, reason, wait = 0, f"connection failed ({exc.__class__.__name__})", None
             if attempt >= self.settings.retries:

@@ -117,7 +117,8 @@ class GrafanaStandin:
     """Start with ``with GrafanaStandin() as g:``; ``g.url``; tokens in ``g.tokens``."""
 
     def __init__(self, token: str = "standin-admin-token-0123456789", viewer_token: str = "standin-viewer-token-0123456789",
-                 user: str = "admin", password: str = "standin-password-0123", latency: float = 0.0):
+                 user: str = "admin", password: str = "standin-password-0123", latency: float = 0.0,
+                 tls: tuple[str, str] | None = None):
         self.tokens = {token: "Admin", viewer_token: "Viewer"}
         self.users = {(user, password): "Admin"}
         self.latency = latency
@@ -128,6 +129,9 @@ class GrafanaStandin:
         self.faults: list[dict] = []
         self.healthy = True
         self.errors: list[str] = []
+        self.tls = tls
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -139,6 +143,12 @@ class GrafanaStandin:
             owner = standin
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls:
+            import ssl
+
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -159,7 +169,7 @@ class GrafanaStandin:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     # ------------------------------------------------------------------ observation
     def reset_counts(self) -> None:
@@ -255,6 +265,16 @@ class _Handler(BaseHTTPRequestHandler):
         with owner.lock:
             owner.requests[(method, path)] += 1
             owner.log.append((method, path))
+            owner.in_flight += 1
+            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+        try:
+            self._serve(method, path, query)
+        finally:
+            with owner.lock:
+                owner.in_flight -= 1
+
+    def _serve(self, method: str, path: str, query: dict) -> None:
+        owner = self.owner
         if owner.latency:
             time.sleep(owner.latency)
         try:

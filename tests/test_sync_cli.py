@@ -161,3 +161,54 @@ def test_no_secret_in_engine_output_logs_or_errors(g, capsys):
     captured = capsys.readouterr()
     assert "DEBUG" in captured.err
     assert_no_secrets(captured.out, captured.err, *texts)
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_tls_verified_by_default_with_ca_cert_or_explicit_skip(self_signed, example_data, write_spec):
+    spec = write_spec(example_data)
+    with GrafanaStandin(tls=self_signed) as tls:
+        code, out, err = run(tls, "diff", str(spec))
+        assert code == 4 and "TLS verification" in err and "--ca-cert" in err
+        code, out, err = run(tls, "diff", str(spec), "--ca-cert", self_signed[0])
+        assert code == 0, err
+        code, out, err = run(tls, "diff", str(spec), "--insecure-skip-verify")
+        assert code == 0, err
+        code, _, err = run(tls, "diff", str(spec), "--insecure-skip-verify", "--ca-cert", self_signed[0])
+        assert code == 2
+
+
+def test_progress_bar_only_on_a_terminal(g, example_data, write_spec):
+    import pty
+
+    spec = write_spec(example_data)
+    code, out, err = run(g, "sync", str(spec))
+    assert code == 0 and "syncing" not in err  # not a terminal: no progress bar
+    example_data["models"][1].setdefault("thresholds", {})["latency_p95"] = {"warning": "400ms", "critical": "3s"}
+    changed = write_spec(example_data, "changed.yaml")
+    main_fd, child_fd = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
+    env.update({"GRAFANA_URL": g.url, "GRAFANA_TOKEN": TOKEN})
+    p = subprocess.run([sys.executable, "-m", "modeldash", "sync", str(changed)], env=env, stdout=subprocess.PIPE,
+                       stderr=child_fd, timeout=120)
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main_fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main_fd)
+    assert p.returncode == 0
+    assert "syncing" in b"".join(chunks).decode(errors="replace")

@@ -311,3 +311,21 @@ def test_rule_group_interval_is_compared(g):
     assert g.state.intervals[("ml-models", "model-001")] == 120
     sync(g, slower)
     assert g.writes == []
+
+
+def test_requests_run_concurrently_within_the_bound():
+    with GrafanaStandin(latency=0.03) as server:
+        _, desired = fx.desired(12)
+        run_sync(http(server, concurrency=3), desired, FLEET, apply_changes=True, concurrency=3, env=fx.SECRETS)
+        assert server.max_in_flight == 3
+        server.max_in_flight = 0
+        run_sync(http(server, concurrency=8), desired, FLEET, apply_changes=True, concurrency=8, env=fx.SECRETS)
+        assert 3 < server.max_in_flight <= 8
+
+
+def test_a_kind_that_cannot_be_read_stops_the_sync_before_any_write(g):
+    _, desired = fx.desired(2)
+    g.add_fault("500", method="GET", path="/api/v1/provisioning/alert-rules", times=10)
+    with pytest.raises(GrafanaError, match="list alert rules: server error 500"):
+        sync(g, desired, retries=2)
+    assert g.writes == []
