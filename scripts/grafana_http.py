@@ -165,6 +165,10 @@ class GrafanaHTTP:
         self.redactor = settings.redactor
         for secret in (settings.token, settings.password):
             self.redactor.add(secret)
+        if settings.user and settings.password:  # the Basic header's form of the password
+            import base64
+
+            self.redactor.add(base64.b64encode(f"{settings.user}:{settings.password}".encode()).decode())
         self._sleep = sleep
         self._local = threading.local()
         self._lock = threading.Lock()

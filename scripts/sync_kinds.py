@@ -12,6 +12,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from modeldash.dashboards import ownership
 from modeldash.dashboards.desired_state import POLICY_KEY, DesiredObject
@@ -429,7 +430,7 @@ class RuleGroups:
             foreign = [r for r in a.live.get("rules") or [] if not ownership.rule_is_managed(r, ctx.fleet)]
             body["rules"] += [{k: v for k, v in r.items() if k not in _SERVER_RULE_FIELDS and v is not None} for r in foreign]
         ctx.http.call(f"save rule group {a.key}", ctx.http.api.alertingprovisioning.update_rule_group,
-                      folder, group, body, disable_provenance=True)
+                      folder, quote(group, safe=""), body, disable_provenance=True)
         return "created" if a.live is None else "updated"
 
     def delete(self, ctx: Context, a: Action) -> str:
@@ -438,7 +439,7 @@ class RuleGroups:
             for r in a.live["rules"]:
                 ctx.http.call(f"delete alert rule {r.get('uid')}", ctx.http.api.alertingprovisioning.delete_alertrule, r["uid"])
         else:
-            path = f"/v1/provisioning/folder/{folder}/rule-groups/{group}"
+            path = f"/v1/provisioning/folder/{folder}/rule-groups/{quote(group, safe='')}"
             ctx.http.call(f"delete rule group {a.key}", ctx.http.api.client.DELETE, path)
         return "deleted"
 

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import jsonschema
 
@@ -361,8 +361,9 @@ class _Handler(BaseHTTPRequestHandler):
         for m, pattern, fn in routes:
             match = re.fullmatch(pattern, path)
             if match and m == method:
+                params = {k: unquote(v) for k, v in match.groupdict().items()}
                 with self.owner.lock:
-                    result = fn(query=query, body=body, **match.groupdict())
+                    result = fn(query=query, body=body, **params)
                 if len(result) == 2:
                     return result[0], result[1], None
                 return result

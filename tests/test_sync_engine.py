@@ -329,3 +329,18 @@ def test_a_kind_that_cannot_be_read_stops_the_sync_before_any_write(g):
     with pytest.raises(GrafanaError, match="list alert rules: server error 500"):
         sync(g, desired, retries=2)
     assert g.writes == []
+
+
+def test_group_names_with_spaces_and_slashes(g):
+    spec, _ = fx.desired(1)
+    group = fx.rule_group("model-000", spec.folder_uid)
+    group["title"] = "model 000 / latency"
+    from modeldash.dashboards.desired_state import build_desired
+
+    desired = build_desired(spec, [], [], None, [group])
+    sync(g, desired)
+    assert {r["ruleGroup"] for r in g.state.rules.values()} == {"model 000 / latency"}
+    sync(g, desired)
+    assert g.writes == []
+    report = sync(g, build_desired(spec, [], [], None, []), prune=True)
+    assert [a.result for a in report.actions if a.kind == "rule_group"] == ["deleted"] and g.state.rules == {}
