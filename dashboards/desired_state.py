@@ -104,7 +104,10 @@ def build_desired(
         body.pop("provenance", None)
         out.append(DesiredObject("contact_point", body["uid"], body.get("name", body["uid"]), body))
 
-    routes = [policy_subtree] if isinstance(policy_subtree, dict) else list(policy_subtree or [])
+    if isinstance(policy_subtree, dict):
+        routes = [policy_subtree] if policy_subtree else []
+    else:
+        routes = list(policy_subtree or [])
     if routes:
         managed = {"object_matchers": ownership.managed_matchers(fleet), "routes": copy.deepcopy(routes)}
         out.append(DesiredObject("policy", POLICY_KEY, "notification policies (modeldash subtree)", managed))
