@@ -59,7 +59,7 @@ def build_desired(
     contact_points: Iterable[dict] = (),
     policy_subtree: Any = None,
     rule_groups: Iterable[dict] = (),
-    org_id: int = 1,
+    org_id: int | None = None,
 ) -> list[DesiredObject]:
     """Assemble and stamp the desired objects, in creation order."""
     fleet = spec.name
@@ -86,7 +86,8 @@ def build_desired(
         for rule in group.get("rules") or []:
             rule["folderUID"] = folder_uid
             rule["ruleGroup"] = group["title"]
-            rule["orgID"] = org_id
+            if org_id is not None or "orgID" not in rule:
+                rule["orgID"] = org_id or 1
             rule.setdefault("uid", _rule_uid(folder_uid, group["title"], rule.get("title", "")))
             model = (rule.get("labels") or {}).get("model")
             if model:
@@ -115,7 +116,7 @@ def build_desired(
     return out + dash_objects + group_objects
 
 
-def available_desired_state(spec, org_id: int = 1) -> tuple[list[DesiredObject], list[str]]:
+def available_desired_state(spec, org_id: int | None = None) -> tuple[list[DesiredObject], list[str]]:
     """The desired objects this build can produce, and the kinds it cannot (yet).
 
     A kind whose builder is not installed is *skipped*, never treated as empty: the sync

@@ -74,7 +74,7 @@ def _run(spec, grafana_url, token_file, org_id, ca_cert, insecure, timeout, retr
     fleet, _path = read_spec(spec)
     settings = connection_settings(grafana_url, token_file, org_id, ca_cert, insecure, timeout, retries, concurrency)
     setup_logging(settings.redactor, debug)
-    desired, skipped = available_desired_state(fleet, org_id=org_id or 1)
+    desired, skipped = available_desired_state(fleet, org_id=org_id)
     if skipped:
         click.echo(f"warning: this build cannot produce {', '.join(skipped)} objects yet; they are neither "
                    "written nor pruned", err=True)
