@@ -387,6 +387,10 @@ class RuleGroups:
             if key in by_group:
                 folder, group = key.split("/", 1)
                 live[key] = {"title": group, "folderUid": folder, "interval": intervals.get(key), "rules": by_group[key]}
+        # A Grafana without the export endpoint (or a group it left out): ask per group.
+        missing = sorted(k for k, v in live.items() if v["interval"] is None)
+        for key, interval in ctx.map(lambda k: (k, self._interval(ctx, k)), missing):
+            live[key]["interval"] = interval
         actions = [self._compare(ctx, d, live.get(d.key)) for d in desired]
         for key in sorted(managed_groups - set(wanted)):
             mine = [r for r in by_group[key] if ownership.rule_is_managed(r, ctx.fleet)]
@@ -395,6 +399,18 @@ class RuleGroups:
             actions.append(Action(self.kind, key, title, "delete" if prune else "unmanaged-extra", None,
                                   {"rules": mine}, extra={"foreign": foreign}))
         return actions
+
+    @staticmethod
+    def _interval(ctx: Context, key: str) -> int | None:
+        folder, group = key.split("/", 1)
+        try:
+            out = ctx.http.call(f"rule group {key}", ctx.http.api.alertingprovisioning.get_rule_group,
+                                folder, quote(group, safe=""))
+        except GrafanaError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return (out or {}).get("interval")
 
     @staticmethod
     def _export(ctx: Context, folder: str) -> list[dict]:

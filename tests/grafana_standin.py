@@ -187,7 +187,7 @@ class GrafanaStandin:
 
     def add_fault(self, kind: str, *, method: str | None = None, path: str | None = None, times: int = 1,
                   after: int = 0, retry_after: float = 1, delay: float = 0.0) -> None:
-        """``kind``: 500 | 429 | slow | drop | echo400. ``after`` matching requests pass untouched first."""
+        """``kind``: 500 | 404 | 429 | slow | drop | echo400. ``after`` matching requests pass untouched first."""
         with self.lock:
             self.faults.append({"kind": kind, "method": method, "path": path, "times": times, "after": after,
                                 "retry_after": retry_after, "delay": delay})
@@ -289,6 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault["kind"] == "500":
                 return self._send(500, {"message": "internal server error (injected)"})
+            if fault["kind"] == "404":  # an endpoint this "Grafana version" does not have
+                return self._send(404, {"message": "Not found"})
             if fault["kind"] == "429":
                 return self._send(429, {"message": "too many requests (injected)"},
                                   {"Retry-After": str(fault["retry_after"])})

@@ -344,3 +344,12 @@ def test_group_names_with_spaces_and_slashes(g):
     assert g.writes == []
     report = sync(g, build_desired(spec, [], [], None, []), prune=True)
     assert [a.result for a in report.actions if a.kind == "rule_group"] == ["deleted"] and g.state.rules == {}
+
+
+def test_without_the_export_endpoint_intervals_come_from_each_group(g):
+    _, desired = fx.desired(2)
+    sync(g, desired)
+    g.add_fault("404", path="/api/v1/provisioning/alert-rules/export", times=100)
+    report = sync(g, desired)
+    assert g.writes == [] and report.count()["conflicts"] == 0 and report.count()["unchanged"] == len(desired)
+    assert sum(n for (m, p), n in g.requests.items() if "/rule-groups/" in p) == 2
