@@ -43,10 +43,19 @@ def fleet(n: int, changed: bool = False) -> dict:
 
 
 def desired(n: int, changed: bool = False):
+    """Real dashboards; real alert rules when this build has them, else one fixture rule per model."""
     spec = load_spec_data(fleet(n, changed), "<bench>")
-    groups = [fx.rule_group(m.name, spec.folder_uid, 0.3 if changed and i == n // 2 else 0.5)
-              for i, m in enumerate(spec.models)]
-    return spec, build_desired(spec, build_dashboards(spec), fx.CONTACT_POINTS, fx.POLICY_SUBTREE, groups)
+    try:
+        from modeldash.dashboards import alerts
+
+        groups = alerts.grafana_rule_groups(spec)
+        source = "alert rules from modeldash.dashboards.alerts"
+    except ImportError:
+        groups = [fx.rule_group(m.name, spec.folder_uid, 0.3 if changed and i == n // 2 else 0.5)
+                  for i, m in enumerate(spec.models)]
+        source = "one fixture alert rule per model (modeldash.dashboards.alerts not in this build)"
+    objs = build_desired(spec, build_dashboards(spec), fx.CONTACT_POINTS, fx.POLICY_SUBTREE, groups)
+    return spec, objs, source
 
 
 def main() -> None:
@@ -55,11 +64,12 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.02)
     ap.add_argument("--concurrency", type=int, default=8)
     args = ap.parse_args()
-    spec, first = desired(args.models)
-    _, changed = desired(args.models, changed=True)
+    spec, first, source = desired(args.models)
+    _, changed, _ = desired(args.models, changed=True)
     n_dash = sum(1 for d in first if d.kind == "dashboard")
     n_groups = sum(1 for d in first if d.kind == "rule_group")
-    print(f"{n_dash} dashboards, {n_groups} rule groups, {len(first)} objects; "
+    n_rules = sum(len(d.body["rules"]) for d in first if d.kind == "rule_group")
+    print(f"{n_dash} dashboards, {n_groups} rule groups with {n_rules} rules ({source}), {len(first)} objects; "
           f"stand-in latency {args.latency * 1000:.0f} ms/request; concurrency {args.concurrency}")
     # The stand-in runs in its own process so its CPU (schema validation, JSON) does not
     # share the interpreter lock with the client being measured.
