@@ -424,11 +424,16 @@ class RuleGroups:
         return (out or {}).get("groups") or [] if isinstance(out, dict) else []
 
     def _compare(self, ctx: Context, d: DesiredObject, cur: dict | None) -> Action:
-        want = _comparable_group(d.body)
         if cur is None:
-            return Action(self.kind, d.key, d.title, "create", d, None, text_diff(None, want, ctx.http.redactor.redact, d.key), model=d.model)
+            return Action(self.kind, d.key, d.title, "create", d, None, model=d.model)
         mine = [r for r in cur.get("rules") or [] if ownership.rule_is_managed(r, ctx.fleet)]
         have = _comparable_group({**cur, "rules": mine})
+        # Every desired rule carries the hash of the desired group: one hash of the live
+        # group tells "unchanged" without building the desired side again.
+        wanted_hash = {ownership.rule_recorded_hash(r) for r in d.body.get("rules") or []}
+        if len(wanted_hash) == 1 and wanted_hash == {ownership.content_hash(have)}:
+            return Action(self.kind, d.key, d.title, "unchanged", d, cur, model=d.model)
+        want = _comparable_group(d.body)
         if have == want:
             return Action(self.kind, d.key, d.title, "unchanged", d, cur, model=d.model)
         diff = text_diff(have, want, ctx.http.redactor.redact, d.key)

@@ -578,10 +578,9 @@ class _Handler(BaseHTTPRequestHandler):
         return stored
 
     def _rule_out(self, rule: dict) -> dict:
-        out = {"annotations": {}, "labels": {}, "isPaused": False, "notification_settings": None, "record": None,
-               "keep_firing_for": "0s", "orgID": 1}
-        out.update(copy.deepcopy(rule))
-        return out
+        # Shallow: stored rules are replaced on every write, never mutated.
+        return {"annotations": {}, "labels": {}, "isPaused": False, "notification_settings": None, "record": None,
+                "keep_firing_for": "0s", "orgID": 1, **rule}
 
     def list_rules(self, query, body):
         return 200, [self._rule_out(r) for r in self.s.rules.values()]
