@@ -27,6 +27,7 @@ from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for cal
     non_negative,
     parse_duration,
 )
+from modeldash.dashboards.spec_alerting import AlertingSpec
 from modeldash.dashboards.spec_jobs import JobsSpec
 from modeldash.datasources.backends import BACKENDS
 
@@ -322,6 +323,7 @@ class FleetSpec(StrictModel):
     infrastructure: InfrastructureThresholds = InfrastructureThresholds()
     platform: PlatformThresholds = PlatformThresholds()
     jobs: JobsSpec = JobsSpec()
+    alerting: AlertingSpec = AlertingSpec()
     models: list[ModelSpec] = Field(min_length=1)
 
     @field_validator("name")

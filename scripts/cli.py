@@ -133,6 +133,9 @@ def lint(target):
         sys.exit(EXIT_FINDINGS)
     click.echo(f"lint: {len(files)} files, no problems")
 
+from modeldash.scripts.cmd_test_rules import test_rules  # noqa: E402
+
+main.add_command(test_rules)
 
 from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd  # noqa: E402  (registered last, avoids a cycle)
 

@@ -53,9 +53,10 @@ def dumps_json(obj) -> str:
 
 def _outputs() -> list[OutputFn]:
     # Imported here so each family stays a separate module with one job.
+    from modeldash.scripts.output_alerts import alert_files
     from modeldash.scripts.output_dashboards import dashboard_files
 
-    return [dashboard_files]
+    return [dashboard_files, alert_files]
 
 
 def read_manifest(out_dir: Path) -> dict:
