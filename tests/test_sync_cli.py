@@ -21,6 +21,22 @@ VIEWER = "standin-viewer-token-0123456789"
 PASSWORD = "standin-password-0123"
 
 
+def _example_secret_env() -> dict[str, str]:
+    """A secret value for every environment variable the example fleet's contact points name."""
+    import re
+
+    from modeldash.dashboards.desired_state import available_desired_state
+    from modeldash.dashboards.spec import bundled_example, load_spec
+
+    objects, _ = available_desired_state(load_spec(bundled_example()))
+    text = json.dumps([d.body for d in objects if d.kind == "contact_point"])
+    names = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
+    return {name: f"https://secret.example/{name.lower()}/0x5EC12E7" for name in sorted(names)}
+
+
+EXAMPLE_SECRETS = _example_secret_env()
+
+
 @pytest.fixture
 def g():
     with GrafanaStandin() as server:
@@ -30,7 +46,7 @@ def g():
 
 def run(g, *args, token=TOKEN, extra_env=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
-    env.update({"GRAFANA_URL": g.url, **fx.SECRETS, **(extra_env or {})})
+    env.update({"GRAFANA_URL": g.url, **fx.SECRETS, **EXAMPLE_SECRETS, **(extra_env or {})})
     if token:
         env["GRAFANA_TOKEN"] = token
     p = subprocess.run([sys.executable, "-m", "modeldash", *args], env=env, capture_output=True, text=True, timeout=120)
@@ -38,7 +54,7 @@ def run(g, *args, token=TOKEN, extra_env=None):
 
 
 def assert_no_secrets(*texts, extra=()):
-    secrets = [TOKEN, VIEWER, PASSWORD, *fx.SECRETS.values(), *extra]
+    secrets = [TOKEN, VIEWER, PASSWORD, *fx.SECRETS.values(), *EXAMPLE_SECRETS.values(), *extra]
     for text in texts:
         for s in secrets:
             assert s not in text
@@ -132,6 +148,7 @@ def test_no_secret_in_any_cli_output_including_debug_logs(g, example_data, write
         code, out, err = run(g, *args, str(spec), token=token, extra_env=env)
         outputs += [out, err]
     assert "DEBUG" in "".join(outputs)  # the debug logs really were on
+    assert EXAMPLE_SECRETS, "the example fleet's contact points reference secrets from the environment"
     assert_no_secrets(*outputs, extra=[PASSWORD + "-wrong"])
 
 
@@ -196,7 +213,7 @@ def test_progress_bar_only_on_a_terminal(g, example_data, write_spec):
     changed = write_spec(example_data, "changed.yaml")
     main_fd, child_fd = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
-    env.update({"GRAFANA_URL": g.url, "GRAFANA_TOKEN": TOKEN})
+    env.update({"GRAFANA_URL": g.url, "GRAFANA_TOKEN": TOKEN, **EXAMPLE_SECRETS})
     p = subprocess.run([sys.executable, "-m", "modeldash", "sync", str(changed)], env=env, stdout=subprocess.PIPE,
                        stderr=child_fd, timeout=120)
     os.close(child_fd)
