@@ -39,7 +39,7 @@ class SyncReport:
     def count(self) -> dict[str, int]:
         c = Counter()
         for a in self.actions:
-            if a.op == "unmanaged-extra":
+            if a.op == "extra":
                 continue
             c[a.result or ("pending" if a.op in PENDING_OPS else a.op)] += 1
         out = {k: c.get(k, 0) for k in ("created", "updated", "unchanged", "deleted", "conflict", "failed")}
@@ -50,6 +50,7 @@ class SyncReport:
             out["to_delete"] = sum(1 for a in self.actions if a.op == "delete")
             out["unchanged"] = sum(1 for a in self.actions if a.op == "unchanged")
             out["conflicts"] = sum(1 for a in self.actions if a.op == "conflict")
+        out["extra"] = sum(1 for a in self.actions if a.op == "extra")
         out["requests"], out["writes"], out["retries"] = self.requests, self.writes, self.retries
         return out
 

@@ -40,7 +40,7 @@ class Action:
     kind: str
     key: str
     title: str
-    op: str  # create | update | unchanged | conflict | delete
+    op: str  # create | update | unchanged | conflict | delete | extra (managed, not in the spec, no --prune)
     desired: DesiredObject | None = None
     live: Any = None
     diff: str = ""
@@ -190,7 +190,7 @@ class ContactPoints:
         wanted = {d.key for d in desired}
         for uid, cur in live.items():
             if uid not in wanted and ownership.contact_point_is_managed(cur, ctx.fleet):
-                actions.append(Action(self.kind, uid, cur.get("name", uid), "delete" if prune else "unmanaged-extra", None, cur))
+                actions.append(Action(self.kind, uid, cur.get("name", uid), "delete" if prune else "extra", None, cur))
         return actions
 
     def write(self, ctx: Context, a: Action) -> str:
@@ -237,7 +237,7 @@ class Policies:
             return [Action(self.kind, POLICY_KEY, title, "unchanged", d, tree)]
         diff = text_diff(self.comparable(mine), self.comparable(want), ctx.http.redactor.redact, "policies")
         if d is None:
-            return [Action(self.kind, POLICY_KEY, title, "delete" if prune else "unmanaged-extra", None, tree, diff)]
+            return [Action(self.kind, POLICY_KEY, title, "delete" if prune else "extra", None, tree, diff)]
         return [Action(self.kind, POLICY_KEY, title, "create" if not mine else "update", d, tree, diff)]
 
     def _put(self, ctx: Context, a: Action, routes: list[dict]) -> None:
@@ -303,7 +303,7 @@ class Dashboards:
         for uid in sorted(tagged - set(wanted)):
             cur = live.get(uid)
             if cur and ownership.dashboard_is_managed(cur["dashboard"], ctx.fleet):
-                actions.append(Action(self.kind, uid, cur["dashboard"].get("title", uid), "delete" if prune else "unmanaged-extra", None, cur))
+                actions.append(Action(self.kind, uid, cur["dashboard"].get("title", uid), "delete" if prune else "extra", None, cur))
         return actions
 
     def _compare(self, ctx: Context, d: DesiredObject, cur: dict | None) -> Action:
@@ -396,7 +396,7 @@ class RuleGroups:
             mine = [r for r in by_group[key] if ownership.rule_is_managed(r, ctx.fleet)]
             foreign = len(by_group[key]) - len(mine)
             title = key.split("/", 1)[1]
-            actions.append(Action(self.kind, key, title, "delete" if prune else "unmanaged-extra", None,
+            actions.append(Action(self.kind, key, title, "delete" if prune else "extra", None,
                                   {"rules": mine}, extra={"foreign": foreign}))
         return actions
 

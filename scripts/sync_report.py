@@ -41,8 +41,8 @@ def report_table(report, fleet: str, url: str, show_diffs: bool) -> str:
     lines = [f"modeldash {'sync' if report.applied else 'diff'}: fleet {fleet} -> {url}"]
     for a in report.actions:
         state = a.result or a.op
-        if state in ("unchanged", "unmanaged-extra"):
-            if state == "unmanaged-extra":
+        if state in ("unchanged", "extra"):
+            if state == "extra":
                 lines.append(f"  {'extra':<10} {a.kind:<14} {a.key}  (managed, not in the spec; --prune deletes it)")
             continue
         line = f"  {state:<10} {a.kind:<14} {a.key}"

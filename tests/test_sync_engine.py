@@ -121,7 +121,7 @@ def test_prune_deletes_only_managed_objects(g):
     _, fewer = fx.desired(3, models=2)
     without_prune = sync(g, fewer)
     assert g.writes == [] and "md-model-model-002" in g.state.dashboards
-    assert any(a.op == "unmanaged-extra" for a in without_prune.actions)
+    assert any(a.op == "extra" for a in without_prune.actions)
 
     report = sync(g, fewer, prune=True)
     deleted = {(a.kind, a.key) for a in report.actions if a.result == "deleted"}
