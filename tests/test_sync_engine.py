@@ -353,3 +353,18 @@ def test_without_the_export_endpoint_intervals_come_from_each_group(g):
     report = sync(g, desired)
     assert g.writes == [] and report.count()["conflicts"] == 0 and report.count()["unchanged"] == len(desired)
     assert sum(n for (m, p), n in g.requests.items() if "/rule-groups/" in p) == 2
+
+
+def test_search_is_paged(g, monkeypatch):
+    from modeldash.scripts import sync_kinds
+
+    monkeypatch.setattr(sync_kinds, "SEARCH_LIMIT", 2)
+    monkeypatch.setattr(sync_kinds, "UID_CHUNK", 3)
+    _, desired = fx.desired(5)
+    sync(g, desired)
+    _, fewer = fx.desired(5, models=4)
+    report = sync(g, fewer, prune=True)
+    assert [a.key for a in report.actions if a.result == "deleted" and a.kind == "dashboard"] == ["md-model-model-004"]
+    assert g.requests[("GET", "/api/search")] >= 2 + 3  # uid chunks of 3 (2 pages for the first), tag pages of 2
+    sync(g, fewer)
+    assert g.writes == []
