@@ -135,9 +135,12 @@ def lint(target):
 
 # Commands defined in their own modules (imported after `main`: they import from here).
 from modeldash.scripts import cmd_jobs  # noqa: E402
+from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd  # noqa: E402
 from modeldash.scripts.cmd_test_rules import test_rules  # noqa: E402
 
 main.add_command(test_rules)
 main.add_command(cmd_jobs.baseline_cmd)
 main.add_command(cmd_jobs.drift_job_cmd)
 main.add_command(cmd_jobs.quality_job_cmd)
+main.add_command(diff_cmd)
+main.add_command(sync_cmd)
