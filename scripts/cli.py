@@ -150,10 +150,16 @@ def lint(target, prometheus_url, rate_interval):
     click.echo(f"lint: {len(files)} files, no problems")
 
 
+# Commands defined in their own modules (imported after `main`: they import from here).
+from modeldash.scripts import cmd_jobs  # noqa: E402
+from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd  # noqa: E402
+from modeldash.scripts.cmd_live import demo  # noqa: E402
 from modeldash.scripts.cmd_test_rules import test_rules  # noqa: E402
 
 main.add_command(test_rules)
-
-from modeldash.scripts.cmd_live import demo  # noqa: E402  (registered last: it imports this module)
-
+main.add_command(cmd_jobs.baseline_cmd)
+main.add_command(cmd_jobs.drift_job_cmd)
+main.add_command(cmd_jobs.quality_job_cmd)
+main.add_command(diff_cmd)
+main.add_command(sync_cmd)
 main.add_command(demo)
