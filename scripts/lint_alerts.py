@@ -20,12 +20,14 @@ import yaml
 
 from modeldash.dashboards.spec_base import UID_MAX, UID_RE, parse_duration
 
-GRAFANA_GROUPS = "alerts/grafana-rule-groups.json"
-CONTACT_POINTS = "alerts/contact-points.json"
-POLICY = "alerts/notification-policy.json"
-GRAFANA_FILE = "alerts/grafana-alerting.yaml"
-PROM_RULES = "prometheus/rules.yaml"
-ALERTMANAGER = "alertmanager/alertmanager.yaml"
+from modeldash.scripts.output_alerts import (  # noqa: E402  (the paths the output family writes)
+    ALERTMANAGER,
+    CONTACT_POINTS,
+    GRAFANA_FILE,
+    GRAFANA_GROUPS,
+    POLICY,
+    PROM_RULES,
+)
 _SECRET_HINTS = re.compile(r"hooks\.slack\.com/services/|://[^/\s:@]+:[^/\s@]+@")
 _INLINE_SECRET_KEYS = {"api_url", "auth_password", "password", "bearer_token", "credentials", "webhook_url"}
 
