@@ -8,6 +8,8 @@ through ``backend.latency_threshold`` (a millisecond histogram compares against 
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import re
 from dataclasses import dataclass, field
 
@@ -129,6 +131,7 @@ class _Builder:
         self.skipped: list[tuple[str, str, str]] = []  # (alert, model, why)
         self.fleet_team = spec.labels.get("team", "unowned")
         self.stale_jobs: list[tuple[str, str]] = []  # every (model, job) with a staleness alert
+        self.stale_tested: set[tuple[str, float]] = set()  # (job, threshold) shapes with promtool cases
 
     def runbook(self, name: str, model=None) -> str:
         base = (model.runbook_url if model is not None and model.runbook_url else None) or \
@@ -620,9 +623,19 @@ def _behaviour(b: _Builder, m):
               runbook_url=b.runbook("ModelMonitoringJobStale", m),
               panel=panel_link("model", "model.drift" if job_name == "drift" else "model.quality", m.name),
               group=group, key=job_name, value_format="duration", no_data_state=NODATA_FIRE,
-              scenario=Scenario(feeds=[], breach=0, near=0, healthy=0, output_labels={"model": m.name, "job": job_name},
-                                custom=_stale_cases(m.name, job_name, thr, b.stale_jobs)))
+              scenario=_stale_scenario(b, m.name, job_name, thr))
         b.stale_jobs.append((m.name, job_name))
+
+
+def _stale_scenario(b: _Builder, model: str, job: str, thr: float) -> Scenario | None:
+    """promtool cases for the first model of each (job, threshold): the rule differs between models
+    only in the model label, and each case must feed every other job of the fleet (or their absent()
+    clauses fire), so testing every model would cost O(models^2) series."""
+    if (job, thr) in b.stale_tested:
+        return None
+    b.stale_tested.add((job, thr))
+    return Scenario(feeds=[], breach=0, near=0, healthy=0, output_labels={"model": model, "job": job},
+                    custom=_stale_cases(model, job, thr, b.stale_jobs))
 
 
 def _stale_cases(model: str, job: str, thr: float, all_jobs: list[tuple[str, str]]):
@@ -680,8 +693,7 @@ def build_catalog(spec) -> tuple[list[AlertDefinition], list[tuple[str, str, str
     for m in spec.models:
         _serving(b, m)
         _behaviour(b, m)
-    uids = [d.uid for d in b.defs]
-    dup = sorted({u for u in uids if uids.count(u) > 1})
+    dup = sorted(u for u, n in Counter(d.uid for d in b.defs).items() if n > 1)
     if dup:
         raise ValueError(f"two alert definitions share uid {dup[0]!r}")
     return b.defs, b.skipped
