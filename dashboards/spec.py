@@ -28,6 +28,7 @@ from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for cal
     parse_duration,
 )
 from modeldash.dashboards.spec_jobs import JobsSpec
+from modeldash.dashboards.spec_kubernetes import KubernetesField, KubernetesSpec
 from modeldash.datasources.backends import BACKENDS
 
 # --------------------------------------------------------------------------- thresholds
@@ -323,6 +324,7 @@ class FleetSpec(StrictModel):
     platform: PlatformThresholds = PlatformThresholds()
     jobs: JobsSpec = JobsSpec()
     models: list[ModelSpec] = Field(min_length=1)
+    kubernetes: KubernetesField = KubernetesSpec()  # after models: its endpoints name models
 
     @field_validator("name")
     @classmethod
