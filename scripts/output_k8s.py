@@ -28,6 +28,9 @@ MANIFEST_KEY = "k8s"
 class _Dumper(yaml.SafeDumper):
     """safe_dump, except that multi-line strings (YAML files inside ConfigMaps) are literal blocks."""
 
+    def ignore_aliases(self, data):  # a repeated dict is written out again, never as &id001
+        return True
+
 
 def _str(dumper: yaml.SafeDumper, value: str):
     style = "|" if "\n" in value else None
