@@ -28,6 +28,12 @@ class MetricDef:
         inner = ", ".join(f'{k}="{v}"' for k, v in matchers.items())
         return f"{self.name}{{{inner}}}"
 
+    def bucket(self, **matchers: str) -> str:
+        """The ``_bucket`` series of a histogram, selected like ``selector``."""
+        if self.kind != "histogram":
+            raise ValueError(f"{self.name} is not a histogram")
+        return self.name + "_bucket" + self.selector(**matchers)[len(self.name):]
+
 
 MODEL_LABEL = "model"
 CLASS_LABEL = "predicted_class"  # not `class`: counter.labels(class=...) is a Python SyntaxError

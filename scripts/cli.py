@@ -69,3 +69,68 @@ def main():
     Exit codes: 0 ok, 1 findings or pending changes, 2 bad input,
     3 sync conflicts, 4 Grafana errors.
     """
+
+
+@main.command()
+@SPEC_ARG
+@click.option("-o", "--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
+              help="Output folder; replaced as a whole, atomically.")
+@click.option("--no-lint", is_flag=True, help="Write even if lint finds problems (not recommended).")
+@guarded
+def render(spec, out_dir, no_lint):
+    """Render dashboards, alerts and provisioning files from SPEC (default: the bundled example fleet).
+
+    \b
+    Examples:
+      modeldash render
+      modeldash render fleet.yaml -o out
+    """
+    from modeldash.scripts.lint_output import lint_files
+    from modeldash.scripts.render import build_files, write_tree
+
+    fleet, path = read_spec(spec)
+    files, ctx = build_files(fleet, Path(out_dir))
+    if not no_lint:
+        problems = lint_files(files, fleet)
+        if problems:
+            for p in problems:
+                click.echo(f"lint: {p}", err=True)
+            click.echo(f"error: {len(problems)} lint problem(s); nothing written to {out_dir}", err=True)
+            sys.exit(EXIT_FINDINGS)
+    write_tree(files, Path(out_dir))
+    for line in ctx.summary:
+        click.echo(line)
+    click.echo(f"rendered {path} -> {out_dir}/ ({len(files)} files)")
+
+
+@main.command()
+@click.argument("target", required=False, type=click.Path(path_type=str))
+@guarded
+def lint(target):
+    """Check a spec (rendered in memory) or a rendered output folder.
+
+    Checks every dashboard against Grafana's official JSON schemas (dashboard and panel
+    plugins), unique panel ids, no overlapping panels, datasource references, that every
+    PromQL expression parses, and uid rules. Exits 1 and lists every problem when any is found.
+
+    \b
+    Examples:
+      modeldash lint                 # the bundled example fleet
+      modeldash lint fleet.yaml
+      modeldash lint out/
+    """
+    from modeldash.scripts.lint_output import lint_files, read_tree
+    from modeldash.scripts.render import build_files
+
+    if target and Path(target).is_dir():
+        files, fleet = read_tree(Path(target)), None
+    else:
+        fleet, _ = read_spec(target)
+        files, _ = build_files(fleet, Path("out"))
+    problems = lint_files(files, fleet)
+    for p in problems:
+        click.echo(str(p))
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"lint: {len(files)} files, no problems")

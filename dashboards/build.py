@@ -1,0 +1,37 @@
+"""Every dashboard of a fleet, as values: the entry point renderers and the sync use."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modeldash.dashboards.fleet import fleet_dashboard
+from modeldash.dashboards.infrastructure import infrastructure_dashboard
+from modeldash.dashboards.model import model_dashboard
+from modeldash.dashboards.platform import platform_dashboard
+from modeldash.dashboards.spec import FleetSpec
+
+
+@dataclass(frozen=True)
+class GeneratedDashboard:
+    uid: str
+    title: str
+    folder_uid: str
+    folder_title: str
+    kind: str  # model | fleet | platform | infrastructure
+    model: str | None
+    json: dict
+
+
+def build_dashboards(spec: FleetSpec) -> list[GeneratedDashboard]:
+    """Fleet, platform and infrastructure views, then one dashboard per model, in spec order."""
+    folder = (spec.folder_uid, spec.grafana.folder)
+
+    def gen(kind: str, board: dict, model: str | None = None) -> GeneratedDashboard:
+        return GeneratedDashboard(board["uid"], board["title"], *folder, kind, model, board)
+
+    out = [
+        gen("fleet", fleet_dashboard(spec)),
+        gen("platform", platform_dashboard(spec)),
+        gen("infrastructure", infrastructure_dashboard(spec)),
+    ]
+    out += [gen("model", model_dashboard(spec, mo), mo.name) for mo in spec.models]
+    return out

@@ -1,0 +1,206 @@
+"""grafanalib's output -> Grafana's current dashboard model.
+
+grafanalib emits an old model: schemaVersion 12, nulls, legacy keys (``rows``, ``span``,
+``style``...), datasources as bare strings and threshold steps with ``op``/``yaxis``. This
+module rewrites it into the model Grafana 11-13 saves (schemaVersion 39), so the JSON
+validates against the official schemas and Grafana shows no "changed" on first load.
+Pure: dict in, dict out.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+SCHEMA_VERSION = 39
+
+# Keys grafanalib writes that the current model no longer has.
+_LEGACY_DASHBOARD_KEYS = {"rows", "style", "sharedCrosshair", "hideControls", "__inputs", "gnetId", "id"}
+_LEGACY_PANEL_KEYS = {"span", "height", "minSpan", "error", "editable", "cacheTimeout", "repeatDirection"}
+_TARGET_KEYS = {"expr", "legendFormat", "refId", "instant", "datasource", "interval", "format", "range", "hide"}
+_THRESHOLD_KEYS = {"color", "value"}
+
+
+def to_plain(obj: Any) -> Any:
+    """grafanalib objects (attrs classes with ``to_json_data``) -> plain dicts and lists."""
+    while hasattr(obj, "to_json_data"):
+        obj = obj.to_json_data()
+    if isinstance(obj, dict):
+        return {k: to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_plain(v) for v in obj]
+    return obj
+
+
+def drop_nulls(obj: Any) -> Any:
+    """Remove ``None`` values everywhere (threshold base steps are handled before this)."""
+    if isinstance(obj, dict):
+        return {k: drop_nulls(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [drop_nulls(v) for v in obj]
+    return obj
+
+
+@functools.lru_cache(maxsize=None)
+def _plugin_options_schema(panel_type: str) -> tuple[dict, dict] | None:
+    try:
+        text = resources.files("modeldash").joinpath(f"schemas/grafana/{panel_type}.jsonschema.json").read_text()
+    except (FileNotFoundError, OSError):
+        return None
+    defs = json.loads(text)["definitions"]
+    return defs.get("Options", {}), defs
+
+
+def _default_for(prop: dict, defs: dict) -> Any:
+    if "default" in prop:
+        return prop["default"]
+    ref = prop.get("$ref") or next((p.get("$ref") for p in prop.get("allOf", []) if "$ref" in p), None)
+    if ref:
+        target = defs[ref.rsplit("/", 1)[1]]
+        if "default" in target:
+            return target["default"]
+        if target.get("type") == "object":
+            return _complete({}, target, defs)
+        if "enum" in target:
+            return target["enum"][0]
+    if prop.get("type") == "boolean":
+        return False
+    return None
+
+
+def _complete(options: dict, schema: dict, defs: dict) -> dict:
+    """Fill the keys the plugin's Options schema requires with their documented defaults."""
+    out = dict(options)
+    props = schema.get("properties", {})
+    for key in schema.get("required", []):
+        if key not in out:
+            value = _default_for(props.get(key, {}), defs)
+            if value is not None:
+                out[key] = value
+        elif isinstance(out[key], dict):
+            ref = props.get(key, {}).get("$ref")
+            if ref:
+                out[key] = _complete(out[key], defs[ref.rsplit("/", 1)[1]], defs)
+    return out
+
+
+def _thresholds(cfg: dict) -> dict:
+    steps = []
+    for i, step in enumerate(cfg.get("steps") or []):
+        value = step.get("value")
+        if value == "null" or i == 0:
+            value = None  # the base step: Grafana's encoding of -Infinity
+        steps.append({"color": step["color"], "value": value})
+    return {"mode": cfg.get("mode", "absolute"), "steps": steps}
+
+
+def _datasource(ref: Any, default: dict) -> dict:
+    if isinstance(ref, dict):
+        return {k: ref[k] for k in ("type", "uid") if k in ref}
+    return dict(default)
+
+
+def _panel(panel: dict, default_ds: dict) -> dict:
+    p = {k: v for k, v in panel.items() if k not in _LEGACY_PANEL_KEYS}
+    if p.get("type") == "row":
+        return {
+            "type": "row",
+            "id": p["id"],
+            "title": p.get("title", ""),
+            "collapsed": bool(p.get("collapsed", False)),
+            "gridPos": p["gridPos"],
+            "panels": [_panel(c, default_ds) for c in p.get("panels", [])],
+        }
+    p["datasource"] = _datasource(p.get("datasource"), default_ds)
+    targets = []
+    for t in p.get("targets", []):
+        clean = {k: v for k, v in t.items() if k in _TARGET_KEYS}
+        clean["datasource"] = _datasource(t.get("datasource"), p["datasource"])
+        if not clean.get("hide"):
+            clean.pop("hide", None)
+        if clean.get("format") == "time_series":
+            clean.pop("format")
+        if not clean.get("interval"):
+            clean.pop("interval", None)
+        if clean.get("instant"):
+            clean["range"] = False
+        else:
+            clean.pop("instant", None)
+        targets.append(clean)
+    p["targets"] = targets
+    if p.get("type") == "text":
+        p.pop("targets")
+        p.pop("datasource")
+    for key in ("repeat", "timeFrom", "timeShift", "interval", "description"):
+        if p.get(key) in ("", None):
+            p.pop(key, None)
+    if not p.get("transformations"):
+        p.pop("transformations", None)
+    if p.get("links") == []:
+        p.pop("links")
+    if p.get("maxDataPoints") == 100:  # grafanalib's default; Grafana sizes it to the panel width
+        p.pop("maxDataPoints")
+    if not p.get("hideTimeOverride"):
+        p.pop("hideTimeOverride", None)
+    if not p.get("transparent"):
+        p.pop("transparent", None)
+    fc = p.get("fieldConfig")
+    if fc is not None:
+        defaults = fc.setdefault("defaults", {})
+        if "thresholds" in defaults:
+            defaults["thresholds"] = _thresholds(defaults["thresholds"])
+        if defaults.get("mappings") == []:
+            defaults.pop("mappings")
+        if defaults.get("color") is None:
+            defaults.pop("color", None)
+        custom = defaults.get("custom")
+        if custom is not None:
+            if not custom:
+                defaults.pop("custom")
+            elif custom.get("stacking") == {}:
+                custom["stacking"] = {"mode": "none", "group": "A"}
+            elif "stacking" in custom:
+                custom["stacking"].setdefault("group", "A")
+        fc.setdefault("overrides", [])
+    if p.get("type") in ("stat",):
+        opts = p.setdefault("options", {})
+        opts.setdefault("reduceOptions", {})["fields"] = opts.get("reduceOptions", {}).get("fields") or ""
+    schema = _plugin_options_schema(p["type"])
+    if schema and "options" in p:
+        options_schema, defs = schema
+        p["options"] = _complete(drop_nulls(p["options"]), options_schema, defs)
+        legend = p["options"].get("legend")
+        if isinstance(legend, dict):
+            legend.setdefault("showLegend", True)
+    return p
+
+
+def normalise_dashboard(raw: Any, default_datasource: dict) -> dict:
+    """A grafanalib Dashboard (or its JSON) as Grafana's current model: no nulls, no legacy keys."""
+    d = to_plain(raw)
+    d = {k: v for k, v in d.items() if k not in _LEGACY_DASHBOARD_KEYS}
+    d["panels"] = [_panel(p, default_datasource) for p in d.get("panels", [])]
+    d["schemaVersion"] = SCHEMA_VERSION
+    d.pop("version", None)  # Grafana owns the version; a stale one makes saves fail
+    tp = d.get("timepicker") or {}
+    d["timepicker"] = {"refresh_intervals": tp.get("refresh_intervals", ["30s", "1m", "5m", "15m", "30m", "1h"])}
+    if not d.get("description"):
+        d.pop("description", None)
+    d.setdefault("annotations", {"list": []})
+    d.setdefault("templating", {"list": []})
+    return drop_nulls_except_thresholds(d)
+
+
+def drop_nulls_except_thresholds(obj: Any, in_steps: bool = False) -> Any:
+    """``drop_nulls``, but keep the ``value: null`` of threshold base steps (required by the schema)."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if v is None and not (in_steps and k == "value"):
+                continue
+            out[k] = drop_nulls_except_thresholds(v, in_steps=(k == "steps") or (in_steps and isinstance(v, list)))
+        return out
+    if isinstance(obj, list):
+        return [drop_nulls_except_thresholds(v, in_steps=in_steps) for v in obj]
+    return obj

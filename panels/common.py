@@ -1,0 +1,128 @@
+"""The house style of every panel: datasource reference, units, thresholds, legends.
+
+Panel factories in this package describe *what* a panel shows (query, unit, thresholds,
+description); this module decides *how* it looks, so all dashboards look alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grafanalib.core as g
+
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+RATE = "$__rate_interval"  # the range every panel rate() uses
+
+GREEN, YELLOW, ORANGE, RED, BLUE = "green", "yellow", "orange", "red", "blue"
+
+# Grafana unit ids
+PERCENT_UNIT = "percentunit"  # 0..1 shown as %
+BYTES = "bytes"
+BYTES_RATE = "Bps"
+REQ_RATE = "reqps"
+CORES = "short"
+SHORT = "short"
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One PromQL target of a panel, with its legend."""
+
+    expr: str
+    legend: str = ""
+    instant: bool = False
+
+
+def levels(warning: float | None = None, critical: float | None = None, base: str = GREEN) -> list[g.Threshold]:
+    """Threshold steps from spec levels: green below warning, orange from warning, red from critical."""
+    steps = [g.Threshold(base, 0, 0.0)]
+    if warning is not None:
+        steps.append(g.Threshold(ORANGE, len(steps), float(warning)))
+    if critical is not None:
+        steps.append(g.Threshold(RED, len(steps), float(critical)))
+    return steps
+
+
+def floor_levels(floor: float | None, warning_floor: float | None = None) -> list[g.Threshold]:
+    """Thresholds for signals where *low* is bad (accuracy, recall): red below the floor."""
+    steps = [g.Threshold(RED, 0, 0.0)]
+    if warning_floor is not None:
+        steps.append(g.Threshold(ORANGE, 1, float(warning_floor)))
+    if floor is not None:
+        steps.append(g.Threshold(GREEN, len(steps), float(floor)))
+    return steps
+
+
+def _targets(queries: list[Query]) -> list[g.Target]:
+    return [
+        g.Target(expr=q.expr, legendFormat=q.legend, refId=chr(ord("A") + i), instant=q.instant, datasource=DATASOURCE)
+        for i, q in enumerate(queries)
+    ]
+
+
+def timeseries(
+    title: str,
+    description: str,
+    queries: list[Query],
+    unit: str,
+    thresholds: list[g.Threshold] | None = None,
+    show_thresholds: bool = True,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    stacked: bool = False,
+    links: list[dict] | None = None,
+) -> g.TimeSeries:
+    """A time-series panel; thresholds are drawn as dashed lines when given."""
+    steps = thresholds or [g.Threshold(GREEN, 0, 0.0)]
+    return g.TimeSeries(
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=_targets(queries),
+        unit=unit,
+        thresholdType="absolute",
+        thresholds=steps,
+        thresholdsStyleMode="dashed" if thresholds and show_thresholds else "off",
+        legendDisplayMode="table",
+        legendPlacement="bottom",
+        legendCalcs=["mean", "max", "lastNotNull"],
+        tooltipMode="multi",
+        axisSoftMin=min_value,
+        axisSoftMax=max_value,
+        stacking={"mode": "normal"} if stacked else {"mode": "none"},
+        fillOpacity=10,
+        links=links or [],
+    )
+
+
+def stat(
+    title: str,
+    description: str,
+    queries: list[Query],
+    unit: str,
+    thresholds: list[g.Threshold] | None = None,
+    links: list[dict] | None = None,
+    color_mode: str = "value",
+) -> g.Stat:
+    """A single-value panel showing the last value, coloured by thresholds."""
+    return g.Stat(
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=_targets(queries),
+        format=unit,
+        thresholdType="absolute",
+        thresholds=thresholds or [g.Threshold(GREEN, 0, 0.0)],
+        reduceCalc="lastNotNull",
+        colorMode=color_mode,
+        graphMode="area",
+        links=links or [],
+    )
+
+
+def row(title: str) -> g.RowPanel:
+    return g.RowPanel(title=title)
+
+
+def panel_link(title: str, url: str) -> dict:
+    return {"title": title, "url": url, "targetBlank": False}

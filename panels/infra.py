@@ -1,0 +1,114 @@
+"""Infrastructure layer: node CPU, memory, disk, network and availability (node-exporter, KSM)."""
+from __future__ import annotations
+
+from modeldash.dashboards.spec import FleetSpec
+from modeldash.panels.common import BYTES_RATE, PERCENT_UNIT, RATE, SHORT, Query, floor_levels, levels, stat, timeseries
+
+NODE = 'job="node-exporter", instance=~"$instance"'
+KSM = 'job="kube-state-metrics"'
+FS = f'{NODE}, fstype!~"tmpfs|overlay", mountpoint!=""'
+
+
+def node_cpu(spec: FleetSpec):
+    t = spec.infrastructure.node_cpu
+    # node-mixin's utilisation: busy share of every CPU, averaged per node (0..1).
+    expr = (
+        "1 - avg without (cpu) (sum without (mode) "
+        f'(rate(node_cpu_seconds_total{{{NODE}, mode=~"idle|iowait|steal"}}[{RATE}])))'
+    )
+    return timeseries(
+        "Node CPU utilisation",
+        "Share of each node's CPU time spent busy (not idle, iowait or steal). Sustained values above the "
+        f"warning line ({t.warning:.0%}) starve model servers of CPU and raise latency: check which pods use "
+        "the node (Platform dashboard), spread them with anti-affinity, or add nodes.",
+        [Query(expr, "{{instance}}")],
+        PERCENT_UNIT,
+        levels(t.warning, t.critical),
+        min_value=0,
+        max_value=1,
+    )
+
+
+def node_memory(spec: FleetSpec):
+    t = spec.infrastructure.node_memory
+    expr = (
+        f"1 - node_memory_MemAvailable_bytes{{{NODE}}} / node_memory_MemTotal_bytes{{{NODE}}}"
+    )
+    return timeseries(
+        "Node memory utilisation",
+        "Share of each node's memory in use (1 - MemAvailable / MemTotal). Near the line, the kubelet starts "
+        "evicting pods and the kernel OOM-kills containers: find the largest working sets on the Platform "
+        "dashboard and set memory limits, or add nodes.",
+        [Query(expr, "{{instance}}")],
+        PERCENT_UNIT,
+        levels(t.warning, t.critical),
+        min_value=0,
+        max_value=1,
+    )
+
+
+def node_disk(spec: FleetSpec):
+    t = spec.infrastructure.node_disk
+    expr = f"1 - node_filesystem_avail_bytes{{{FS}}} / node_filesystem_size_bytes{{{FS}}}"
+    return timeseries(
+        "Node disk usage",
+        "Share of each real filesystem in use (tmpfs and overlay excluded). A full disk stops image pulls, "
+        "logging and the kubelet: clean up images and logs or grow the volume before the red line.",
+        [Query(expr, "{{instance}} {{mountpoint}}")],
+        PERCENT_UNIT,
+        levels(t.warning, t.critical),
+        min_value=0,
+        max_value=1,
+    )
+
+
+def node_disk_io(spec: FleetSpec):
+    expr = f"rate(node_disk_io_time_seconds_total{{{NODE}}}[{RATE}])"
+    return timeseries(
+        "Node disk I/O busy",
+        "Share of time each disk was busy with I/O. Near 100 % the disk is saturated: model loading and "
+        "logging slow down; move heavy I/O elsewhere or use faster volumes.",
+        [Query(expr, "{{instance}} {{device}}")],
+        PERCENT_UNIT,
+        levels(0.9),
+        min_value=0,
+        max_value=1,
+    )
+
+
+def node_network(spec: FleetSpec):
+    def q(direction: str) -> str:
+        return f'sum by (instance) (rate(node_network_{direction}_bytes_total{{{NODE}, device!="lo"}}[{RATE}]))'
+
+    return timeseries(
+        "Node network traffic",
+        "Bytes per second received and transmitted by each node (loopback excluded). A sudden drop with "
+        "steady requests points at a network fault; a plateau at the NIC's speed is saturation.",
+        [Query(q("receive"), "{{instance}} received"), Query(q("transmit"), "{{instance}} transmitted")],
+        BYTES_RATE,
+    )
+
+
+def node_availability(spec: FleetSpec):
+    expr = f'sum(up{{{NODE}}}) / count(up{{{NODE}}})'
+    return stat(
+        "Node exporters up",
+        "Share of node-exporter targets Prometheus can scrape. Below 100 % a node is down or unreachable, "
+        "and every node panel above is missing it: check `kubectl get nodes` and the exporter pod.",
+        [Query(expr, "up")],
+        PERCENT_UNIT,
+        floor_levels(1.0, warning_floor=0.5),
+    )
+
+
+def node_ready(spec: FleetSpec):
+    expr = f'kube_node_status_condition{{{KSM}, condition="Ready", status="true"}}'
+    return timeseries(
+        "Node Ready condition",
+        "1 while the kubelet reports the node Ready, 0 when NotReady. A NotReady node gets no new pods and "
+        "its pods are evicted after the toleration timeout: check the kubelet, disk and memory pressure.",
+        [Query(expr, "{{node}}")],
+        SHORT,
+        min_value=0,
+        max_value=1,
+    )

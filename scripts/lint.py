@@ -1,0 +1,166 @@
+"""Lint generated dashboards: official schemas, ids, grid, datasources, PromQL, uids.
+
+``lint_dashboard`` returns every problem it finds as a ``Problem(dashboard, panel, reason)``;
+it never stops at the first one, so one run shows everything to fix.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Iterable
+
+import jsonschema
+import promql_parser
+
+from modeldash.dashboards.spec_base import UID_MAX
+
+_UID_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
+_VAR_RE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
+# What Grafana substitutes before a query reaches Prometheus, with a value of the right shape.
+MACROS = {"__rate_interval": "5m", "__interval": "1m", "__range": "1h", "__interval_ms": "60000", "__range_s": "3600"}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    dashboard: str
+    panel: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.dashboard}" + (f" / panel {self.panel}" if self.panel else "")
+        return f"{where}: {self.reason}"
+
+
+@functools.lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    return json.loads(resources.files("modeldash").joinpath(f"schemas/grafana/{name}.jsonschema.json").read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(name: str, definition: str | None = None) -> jsonschema.Draft7Validator:
+    schema = load_schema(name)
+    if definition:
+        schema = {**schema, "$ref": f"#/definitions/{definition}"}
+    return jsonschema.Draft7Validator(schema)
+
+
+def _schema_errors(validator: jsonschema.Draft7Validator, instance) -> list[str]:
+    out = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+        path = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        out.append(f"schema: {path}: {err.message[:300]}")
+    return out
+
+
+def substitute(expr: str, variables: dict[str, str] | None = None) -> str:
+    """An expression as Prometheus receives it: macros and template variables replaced.
+
+    Variables without a known value become ``.*``: generated queries use them only in ``=~``.
+    """
+    variables = variables or {}
+
+    def repl(m: re.Match) -> str:
+        name = m.group(1) or m.group(2)
+        if name in MACROS:
+            return MACROS[name]
+        return variables.get(name, ".*")
+
+    return _VAR_RE.sub(repl, expr)
+
+
+def check_promql(expr: str) -> str | None:
+    try:
+        promql_parser.parse(expr)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _panels(board: dict) -> Iterable[dict]:
+    for p in board.get("panels", []):
+        yield p
+        yield from p.get("panels", []) if p.get("type") == "row" else ()
+
+
+def _overlaps(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+
+
+def _plugin_problems(panel: dict) -> list[str]:
+    ptype = panel.get("type")
+    try:
+        load_schema(ptype)
+    except (FileNotFoundError, OSError):
+        return []
+    out = []
+    defs = load_schema(ptype)["definitions"]
+    if "Options" in defs and "options" in panel:
+        out += [f"options {e}" for e in _schema_errors(_validator(ptype, "Options"), panel["options"])]
+    custom = panel.get("fieldConfig", {}).get("defaults", {}).get("custom")
+    if "FieldConfig" in defs and custom is not None:
+        out += [f"fieldConfig.defaults.custom {e}" for e in _schema_errors(_validator(ptype, "FieldConfig"), custom)]
+    return out
+
+
+def lint_dashboard(board: dict, known_datasource_uids: Iterable[str] = ()) -> list[Problem]:
+    """Every problem of one dashboard JSON (current Grafana model)."""
+    name = board.get("uid") or board.get("title") or "<dashboard>"
+    problems = [Problem(name, "", e) for e in _schema_errors(_validator("dashboard"), board)]
+    uid = board.get("uid", "")
+    if not (1 <= len(uid) <= UID_MAX and _UID_RE.match(uid)):
+        problems.append(Problem(name, "", f"uid {uid!r} must be 1-{UID_MAX} characters of [a-zA-Z0-9_-]"))
+    if board.get("schemaVersion", 0) < 39:
+        problems.append(Problem(name, "", f"schemaVersion {board.get('schemaVersion')} is older than 39"))
+    variables = {v.get("name"): v for v in board.get("templating", {}).get("list", [])}
+    ds_vars = {n for n, v in variables.items() if v.get("type") == "datasource"}
+    known = set(known_datasource_uids) | {f"${{{n}}}" for n in ds_vars} | {f"${n}" for n in ds_vars} | {"__expr__", "-- Grafana --", "grafana"}
+    seen_ids: dict[int, str] = {}
+    placed: list[tuple[str, dict]] = []
+    for panel in _panels(board):
+        title = panel.get("title") or f"#{panel.get('id')}"
+        pid = panel.get("id")
+        if pid in seen_ids:
+            problems.append(Problem(name, title, f"panel id {pid} is also used by {seen_ids[pid]!r}"))
+        seen_ids[pid] = title
+        pos = panel.get("gridPos")
+        if pos:
+            for other_title, other in placed:
+                if _overlaps(pos, other):
+                    problems.append(Problem(name, title, f"overlaps panel {other_title!r} on the grid"))
+            placed.append((title, pos))
+        if panel.get("type") != "row":
+            problems += [Problem(name, title, e) for e in _plugin_problems(panel)]
+        refs = [panel.get("datasource")] + [t.get("datasource") for t in panel.get("targets", [])]
+        for ref in refs:
+            if isinstance(ref, str):
+                problems.append(Problem(name, title, f"datasource {ref!r} is a bare string, not a {{type, uid}} reference"))
+            elif isinstance(ref, dict) and ref.get("uid") not in known:
+                problems.append(Problem(name, title, f"datasource uid {ref.get('uid')!r} resolves to no datasource or variable"))
+        for t in panel.get("targets", []):
+            expr = t.get("expr")
+            if expr is None:
+                continue
+            for m in _VAR_RE.finditer(expr):
+                var = m.group(1) or m.group(2)
+                if var not in MACROS and var not in variables:
+                    problems.append(Problem(name, title, f"query {t.get('refId')} uses undefined variable ${var}"))
+            err = check_promql(substitute(expr))
+            if err:
+                problems.append(Problem(name, title, f"query {t.get('refId')} does not parse: {err}"))
+    return problems
+
+
+def lint_dashboards(boards: Iterable[dict], known_datasource_uids: Iterable[str] = ()) -> list[Problem]:
+    boards = list(boards)
+    problems: list[Problem] = []
+    uids: dict[str, str] = {}
+    for b in boards:
+        problems += lint_dashboard(b, known_datasource_uids)
+        uid = b.get("uid", "")
+        if uid in uids:
+            problems.append(Problem(uid, "", f"uid also used by dashboard {uids[uid]!r}"))
+        uids[uid] = b.get("title", "")
+    return problems

@@ -1,0 +1,38 @@
+"""Lint a rendered tree (in memory or on disk): each output family's checks, in one list."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from modeldash.dashboards.spec import FleetSpec
+from modeldash.scripts.cli import BadInput
+from modeldash.scripts.lint import Problem, lint_dashboards
+from modeldash.scripts.output_dashboards import DASHBOARD_DIR
+
+
+def read_tree(out_dir: Path) -> dict[str, str]:
+    files = {}
+    for path in sorted(out_dir.rglob("*")):
+        if path.is_file():
+            try:
+                files[path.relative_to(out_dir).as_posix()] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+    if not files:
+        raise BadInput(f"{out_dir}: no rendered files found (run `modeldash render` first)")
+    return files
+
+
+def lint_files(files: dict[str, str], spec: FleetSpec | None = None) -> list[Problem]:
+    """Every problem of every generated file; ``spec`` adds the spec's datasource uid as known."""
+    boards = []
+    problems: list[Problem] = []
+    for rel, text in sorted(files.items()):
+        if rel.startswith(DASHBOARD_DIR + "/") and rel.endswith(".json"):
+            try:
+                boards.append(json.loads(text))
+            except ValueError as exc:
+                problems.append(Problem(rel, "", f"not JSON: {exc}"))
+    known = [spec.datasource.uid] if spec else []
+    problems += lint_dashboards(boards, known)
+    return sorted(problems)
