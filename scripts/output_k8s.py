@@ -8,6 +8,7 @@ after every family ran (``kustomization_file``), so it lists other families' man
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
 import yaml
@@ -166,7 +167,7 @@ def kustomization_file(files: dict[str, str]) -> str:
 
 def _alerting(spec: FleetSpec) -> tuple[dict | None, list[dict]]:
     try:
-        from modeldash.dashboards import alerts
+        alerts = importlib.import_module("modeldash.dashboards.alerts")
     except ModuleNotFoundError as exc:  # the alerts module lands separately; say so in the summary
         if exc.name != "modeldash.dashboards.alerts":
             raise
