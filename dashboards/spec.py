@@ -405,7 +405,9 @@ def _path(loc: tuple) -> str:
 
 
 def _first_error(exc: ValidationError, prefix: tuple = ()) -> tuple[str, str]:
-    err = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # A misspelt key also makes the right one "missing": report the misspelling first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     ctx_err = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_err, _FieldProblem):

@@ -1,0 +1,29 @@
+# Two entry points (see README):
+#   make render   install modeldash and render the bundled example fleet into ./out
+#   make test     install everything the tests need (Python packages, Debian's prometheus,
+#                 alertmanager, pushgateway and postgresql when missing) and run the whole suite
+PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager prometheus-pushgateway postgresql
+
+.PHONY: render install test system-deps
+
+install:
+	$(PYTHON) -m pip install -q .
+
+render: install
+	modeldash render
+
+system-deps:
+	@missing=""; \
+	for bin in prometheus promtool amtool prometheus-pushgateway; do command -v $$bin >/dev/null || missing=1; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing=1; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
+	fi
+
+test: system-deps
+	$(PYTHON) -m pip install -q -e '.[test]'
+	$(PYTHON) -m pytest -q -p no:cacheprovider
