@@ -26,8 +26,11 @@ DELETIONS = f"{K8S}/deletions.txt"
 MANIFEST_KEY = "k8s"
 
 
-class _Dumper(yaml.SafeDumper):
-    """safe_dump, except that multi-line strings (YAML files inside ConfigMaps) are literal blocks."""
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """safe_dump, except that multi-line strings (YAML files inside ConfigMaps) are literal blocks.
+
+    libyaml's emitter when PyYAML has it (same output, ~100x faster on dashboard-sized strings).
+    """
 
     def ignore_aliases(self, data):  # a repeated dict is written out again, never as &id001
         return True

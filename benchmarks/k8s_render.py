@@ -1,0 +1,88 @@
+"""Time to build the k8s/ and provisioning/ trees for a generated fleet (default 1,000 models).
+
+Run by hand:  python benchmarks/k8s_render.py [--models 1000] [--out DIR]
+
+Prints the time of the k8s output family alone (dashboards built beforehand, as in a render),
+the time of a whole `build_files` (every family + kustomization), the lint of the k8s tree,
+the number of manifests and the largest ConfigMap.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from modeldash.dashboards.build import build_dashboards
+from modeldash.dashboards.spec import bundled_example, load_spec_data
+from modeldash.scripts.lint_k8s import lint_manifests
+from modeldash.scripts.output_k8s import _alerting, kustomization_file, render_k8s
+from modeldash.scripts.cli import BadInput
+from modeldash.scripts.render import build_files, write_tree
+
+
+def fleet_data(models: int) -> dict:
+    """The example fleet's three models, cycled with new names/namespaces up to ``models``."""
+    data = yaml.safe_load(bundled_example().read_text(encoding="utf-8"))
+    base = data["models"]
+    out = []
+    for i in range(models):
+        m = copy.deepcopy(base[i % len(base)])
+        m["name"] = f"{m['name'][:20]}-{i:05d}"
+        m["namespace"] = f"team-{i % 50:02d}"
+        m.pop("inference_service", None)
+        out.append(m)
+    data["models"] = out
+    return data
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", type=int, default=1000)
+    ap.add_argument("--out", type=Path, default=None, help="also write the tree here (default: a temp dir)")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    spec = load_spec_data(fleet_data(args.models), "<generated>")
+    t1 = time.perf_counter()
+    boards = [(d.uid, d.folder_title, d.json) for d in build_dashboards(spec)]
+    alerting, rules = _alerting(spec)
+    t2 = time.perf_counter()
+    result = render_k8s(spec, boards, alerting, rules, None)
+    files = dict(result.files)
+    files["k8s/kustomization.yaml"] = kustomization_file(files)
+    t3 = time.perf_counter()
+    problems = lint_manifests(files)
+    t4 = time.perf_counter()
+    try:
+        all_files, _ctx = build_files(spec, Path(tempfile.gettempdir()) / "modeldash-bench-none")
+        error = None
+    except BadInput as exc:  # a ConfigMap over a limit: render would stop here with exit 2
+        all_files, error = {}, str(exc)
+    t5 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.out or Path(tmp) / "out"
+        if all_files:
+            write_tree(all_files, out)
+        t6 = time.perf_counter()
+
+    k8s_bytes = sum(len(t.encode()) for r, t in files.items() if r.startswith("k8s/"))
+    print(f"models: {args.models}")
+    print(f"spec load: {t1 - t0:.2f} s; dashboards + alerts built: {t2 - t1:.2f} s ({len(boards)} dashboards, "
+          f"alerts module {'present' if alerting is not None else 'absent'})")
+    print(f"k8s + provisioning trees (render_k8s + kustomization): {t3 - t2:.2f} s, "
+          f"{result.manifests} manifests, {k8s_bytes / 1e6:.1f} MB under k8s/")
+    print(f"largest ConfigMap: {result.largest[0]} {result.largest[1]:,} bytes; size problems: {len(result.problems)}")
+    print(f"lint_manifests: {t4 - t3:.2f} s, {len(problems)} problem(s)")
+    print(f"whole build_files (all families): {t5 - t4:.2f} s, {len(all_files)} files; write_tree: {t6 - t5:.2f} s")
+    for problem in result.problems:
+        print(f"size problem: {problem}")
+    if error:
+        print(f"render would stop with exit 2: {error}")
+
+
+if __name__ == "__main__":
+    main()
