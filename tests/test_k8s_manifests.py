@@ -225,3 +225,10 @@ def test_bad_kubernetes_settings_are_one_line_spec_errors(kubernetes, field, wor
     assert exc.value.field == field
     assert words in exc.value.reason
     assert "\n" not in str(exc.value)
+
+
+def test_same_spec_gives_byte_identical_trees():
+    fleet = spec()
+    first, second = tree(fleet)[1], tree(spec())[1]
+    assert first == second
+    assert all(text.endswith("\n") for text in first.values())
