@@ -27,6 +27,7 @@ _API_VERSION_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha
 _KIND_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _CONFIGMAP_KEY_RE = re.compile(r"^[-._a-zA-Z0-9]+$")
 _ANNOTATIONS_LIMIT = 262_144
+_CRONJOB_NAME_MAX = 52
 # kinds that live in a namespace: without one, `kubectl apply` would use whatever the context says
 _NAMESPACED = {
     "ConfigMap", "Secret", "Service", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob",
@@ -58,6 +59,9 @@ def _metadata_problems(where: str, obj: dict) -> list[str]:
     problem = dns_label_problem(meta.get("name"), "metadata.name")
     if problem:
         out.append(f"{where}: {problem}")
+    elif obj.get("kind") == "CronJob" and len(meta["name"]) > _CRONJOB_NAME_MAX:
+        out.append(f"{where}: CronJob name {meta['name']!r} is longer than {_CRONJOB_NAME_MAX} characters "
+                   "(its Jobs append an 11-character suffix)")
     if "namespace" not in meta and obj.get("kind") in _NAMESPACED:
         out.append(f"{where}: metadata.namespace is missing (a {obj.get('kind')} is namespaced)")
     if "namespace" in meta:

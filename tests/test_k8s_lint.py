@@ -97,3 +97,11 @@ def test_broken_yaml_is_a_problem_not_a_crash():
     assert any(p.startswith("k8s/m0.yaml: not valid YAML") for p in lint_manifests(files))
     files["k8s/m0.yaml"] = yaml.safe_dump(["a list"])
     assert any("not a Kubernetes object" in p for p in lint_manifests(files))
+
+
+def test_cronjob_names_leave_room_for_the_job_suffix():
+    cron = {"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "c" * 53, "namespace": "monitoring"}, "spec": {}}
+    assert any("longer than 52" in p for p in lint_manifests(_files(cron)))
+    cron["metadata"]["name"] = "c" * 52
+    assert lint_manifests(_files(cron)) == []
