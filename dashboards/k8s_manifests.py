@@ -273,7 +273,7 @@ def configmap_sizes(cm: dict) -> tuple[int, int]:
     return data, applied_bytes
 
 
-def size_problem(spec: FleetSpec, cm: dict, path: str) -> str | None:
+def size_problem(spec: FleetSpec, cm: dict, path: str, shrink: str = "make the dashboard smaller") -> str | None:
     """The one-line error for a ConfigMap over a limit, or None."""
     name = cm["metadata"]["name"]
     data, applied = configmap_sizes(cm)
@@ -288,6 +288,6 @@ def size_problem(spec: FleetSpec, cm: dict, path: str) -> str | None:
             f"{path}: ConfigMap {name} is {applied:,} bytes, over the {CLIENT_SIDE_APPLY_LIMIT:,}-byte limit of "
             "client-side `kubectl apply` (last-applied-configuration annotation); apply with "
             "`kubectl apply --server-side` and set kubernetes.server_side_apply: true in the spec, "
-            "or make the dashboard smaller"
+            f"or {shrink}"
         )
     return None

@@ -59,6 +59,15 @@ class K8sRender:
     manifests: int = 0
 
 
+class _Manifests(dict):
+    """A ``{relpath: manifest}`` dict that refuses to overwrite: two objects never share a file."""
+
+    def __setitem__(self, key, value):
+        if key in self:
+            raise RuntimeError(f"two k8s objects both map to {key}")
+        super().__setitem__(key, value)
+
+
 def _object_id(manifest: dict) -> str:
     meta = manifest["metadata"]
     return f"{manifest['kind']}/{meta['namespace']}/{meta['name']}"
@@ -77,7 +86,7 @@ def render_k8s(
     """
     k = spec.kubernetes
     out = K8sRender()
-    manifests: dict[str, dict] = {}  # relpath -> manifest
+    manifests = _Manifests()  # relpath -> manifest
 
     for uid, folder_title, dash_json in dashboards:
         manifests[f"{K8S}/dashboards/{uid}.yaml"] = km.dashboard_configmap(spec, uid, folder_title, dash_json)
@@ -94,7 +103,7 @@ def render_k8s(
         m = km.prometheus_rule(spec, pr)
         manifests[f"{K8S}/prometheus-rules/{m['metadata']['name']}.yaml"] = m
     for model in spec.models:
-        manifests[f"{K8S}/monitors/{model.name}.yaml"] = km.model_monitor(spec, model)
+        manifests[f"{K8S}/monitors/models/{model.name}.yaml"] = km.model_monitor(spec, model)
     pgw = km.pushgateway_monitor(spec)
     if pgw is not None:
         manifests[f"{K8S}/monitors/pushgateway.yaml"] = pgw
@@ -120,7 +129,8 @@ def render_k8s(
             _data, applied = km.configmap_sizes(m)
             if out.largest is None or applied > out.largest[1]:
                 out.largest = (m["metadata"]["name"], applied)
-            problem = km.size_problem(spec, m, rel)
+            shrink = "make the dashboard smaller" if "/dashboards/" in rel else "split it into smaller groups"
+            problem = km.size_problem(spec, m, rel, shrink)
             if problem:
                 out.problems.append(problem)
         out.files[rel] = dump_yaml(m)

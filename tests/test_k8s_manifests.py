@@ -122,15 +122,15 @@ def test_scrape_endpoints_are_asked_of_the_backends_and_can_be_overridden():
                                                  "selector": {"app": "churn"}, "endpoints": [{"port": 9000, "path": "/m"}]}})
     _result, files = tree(fleet)
     objs = objects(files)
-    fraud = objs["k8s/monitors/fraud-detector.yaml"]  # knative-legacy: queue-proxy
+    fraud = objs["k8s/monitors/models/fraud-detector.yaml"]  # knative-legacy: queue-proxy
     assert fraud["kind"] == "PodMonitor"
     assert [e["portNumber"] for e in fraud["spec"]["podMetricsEndpoints"]] == [9091]
     assert fraud["spec"]["namespaceSelector"] == {"matchNames": ["fraud"]}
-    price = objs["k8s/monitors/price-regressor.yaml"]  # kserve + istio for status codes
+    price = objs["k8s/monitors/models/price-regressor.yaml"]  # kserve + istio for status codes
     ports = [e["portNumber"] for e in price["spec"]["podMetricsEndpoints"]]
     backend = fleet.backend_for(fleet.models[2])
     assert ports == [backend.metrics_port, fleet.error_backend_for(fleet.models[2]).metrics_port] == [8080, 15090]
-    churn = objs["k8s/monitors/churn-classifier.yaml"]
+    churn = objs["k8s/monitors/models/churn-classifier.yaml"]
     assert churn["kind"] == "ServiceMonitor"
     assert churn["spec"]["endpoints"][0]["port"] == "metrics" and churn["spec"]["endpoints"][0]["path"] == "/m"
     assert churn["spec"]["selector"]["matchLabels"] == {"app": "churn"}
@@ -232,3 +232,13 @@ def test_same_spec_gives_byte_identical_trees():
     first, second = tree(fleet)[1], tree(spec())[1]
     assert first == second
     assert all(text.endswith("\n") for text in first.values())
+
+
+def test_a_model_named_like_a_fixed_file_does_not_overwrite_it():
+    data = spec_data()
+    data["models"][0]["name"] = "pushgateway"
+    fleet = load_spec_data(data, "fleet.yaml")
+    result, files = tree(fleet)
+    kinds = [o["kind"] for r, o in objects(files).items() if r.startswith("k8s/monitors/")]
+    assert kinds.count("ServiceMonitor") == 1 and kinds.count("PodMonitor") == len(fleet.models)
+    assert lint_manifests(files) == []
