@@ -22,14 +22,19 @@ _TARGET_KEYS = {"expr", "legendFormat", "refId", "instant", "datasource", "inter
 _THRESHOLD_KEYS = {"color", "value"}
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def to_plain(obj: Any) -> Any:
     """grafanalib objects (attrs classes with ``to_json_data``) -> plain dicts and lists."""
+    if isinstance(obj, _SCALARS):
+        return obj
     while hasattr(obj, "to_json_data"):
         obj = obj.to_json_data()
     if isinstance(obj, dict):
-        return {k: to_plain(v) for k, v in obj.items()}
+        return {k: v if isinstance(v, _SCALARS) else to_plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [to_plain(v) for v in obj]
+        return [v if isinstance(v, _SCALARS) else to_plain(v) for v in obj]
     return obj
 
 

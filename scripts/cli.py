@@ -20,12 +20,9 @@ import click
 
 from modeldash import __version__
 from modeldash.dashboards.spec import FleetSpec, SpecError, bundled_example, load_spec
+from modeldash.scripts.errors import BadInput  # noqa: F401  (re-exported for command modules)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_GRAFANA = 0, 1, 2, 3, 4
-
-
-class BadInput(Exception):
-    """Any user-input problem that is not a SpecError: one line, exit 2."""
 
 
 def guarded(fn):
@@ -86,12 +83,13 @@ def render(spec, out_dir, no_lint):
       modeldash render fleet.yaml -o out
     """
     from modeldash.scripts.lint_output import lint_files
-    from modeldash.scripts.render import build_files, write_tree
+    from modeldash.scripts.render import build_files, check_output_dir, write_tree
 
     fleet, path = read_spec(spec)
     files, ctx = build_files(fleet, Path(out_dir))
+    check_output_dir(Path(out_dir))
     if not no_lint:
-        problems = lint_files(files, fleet)
+        problems = lint_files(files, fleet, ctx.parsed)
         if problems:
             for p in problems:
                 click.echo(f"lint: {p}", err=True)
@@ -100,7 +98,7 @@ def render(spec, out_dir, no_lint):
     write_tree(files, Path(out_dir))
     for line in ctx.summary:
         click.echo(line)
-    click.echo(f"rendered {path} -> {out_dir}/ ({len(files)} files)")
+    click.echo(f"rendered {spec or 'the bundled example fleet'} -> {out_dir}/ ({len(files)} files)")
 
 
 @main.command()

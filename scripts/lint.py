@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Iterable
 
 import jsonschema
+import jsonschema_rs
 import promql_parser
 
 from modeldash.dashboards.spec_base import UID_MAX
@@ -40,18 +41,30 @@ def load_schema(name: str) -> dict:
 
 
 @functools.lru_cache(maxsize=None)
-def _validator(name: str, definition: str | None = None) -> jsonschema.Draft7Validator:
+def _schema(name: str, definition: str | None = None) -> dict:
     schema = load_schema(name)
-    if definition:
-        schema = {**schema, "$ref": f"#/definitions/{definition}"}
-    return jsonschema.Draft7Validator(schema)
+    return {**schema, "$ref": f"#/definitions/{definition}"} if definition else schema
 
 
-def _schema_errors(validator: jsonschema.Draft7Validator, instance) -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _fast_validator(name: str, definition: str | None = None):
+    return jsonschema_rs.Draft7Validator(_schema(name, definition))
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(name: str, definition: str | None = None) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(_schema(name, definition))
+
+
+def _schema_errors(name: str, instance, definition: str | None = None) -> list[str]:
+    """Schema errors of ``instance``: a fast Rust check first, readable messages only on failure."""
+    if _fast_validator(name, definition).is_valid(instance):
+        return []
     out = []
-    for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
-        path = "/".join(str(p) for p in err.absolute_path) or "(root)"
-        out.append(f"schema: {path}: {err.message[:300]}")
+    for err in sorted(_validator(name, definition).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+        best = jsonschema.exceptions.best_match([err])
+        path = "/".join(str(p) for p in best.absolute_path) or "(root)"
+        out.append(f"schema: {path}: {best.message[:300]}")
     return out
 
 
@@ -98,17 +111,17 @@ def _plugin_problems(panel: dict) -> list[str]:
     out = []
     defs = load_schema(ptype)["definitions"]
     if "Options" in defs and "options" in panel:
-        out += [f"options {e}" for e in _schema_errors(_validator(ptype, "Options"), panel["options"])]
+        out += [f"options {e}" for e in _schema_errors(ptype, panel["options"], "Options")]
     custom = panel.get("fieldConfig", {}).get("defaults", {}).get("custom")
     if "FieldConfig" in defs and custom is not None:
-        out += [f"fieldConfig.defaults.custom {e}" for e in _schema_errors(_validator(ptype, "FieldConfig"), custom)]
+        out += [f"fieldConfig.defaults.custom {e}" for e in _schema_errors(ptype, custom, "FieldConfig")]
     return out
 
 
 def lint_dashboard(board: dict, known_datasource_uids: Iterable[str] = ()) -> list[Problem]:
     """Every problem of one dashboard JSON (current Grafana model)."""
     name = board.get("uid") or board.get("title") or "<dashboard>"
-    problems = [Problem(name, "", e) for e in _schema_errors(_validator("dashboard"), board)]
+    problems = [Problem(name, "", e) for e in _schema_errors("dashboard", board)]
     uid = board.get("uid", "")
     if not (1 <= len(uid) <= UID_MAX and _UID_RE.match(uid)):
         problems.append(Problem(name, "", f"uid {uid!r} must be 1-{UID_MAX} characters of [a-zA-Z0-9_-]"))

@@ -1,7 +1,7 @@
 """Lint a rendered tree (in memory or on disk): each output family's checks, in one list."""
 from __future__ import annotations
 
-import json
+import orjson
 from pathlib import Path
 
 from modeldash.dashboards.spec import FleetSpec
@@ -23,15 +23,22 @@ def read_tree(out_dir: Path) -> dict[str, str]:
     return files
 
 
-def lint_files(files: dict[str, str], spec: FleetSpec | None = None) -> list[Problem]:
-    """Every problem of every generated file; ``spec`` adds the spec's datasource uid as known."""
+def lint_files(files: dict[str, str], spec: FleetSpec | None = None, parsed: dict[str, object] | None = None) -> list[Problem]:
+    """Every problem of every generated file; ``spec`` adds the spec's datasource uid as known.
+
+    ``parsed`` holds the objects render serialised, by path, so they need not be parsed again.
+    """
+    parsed = parsed or {}
     boards = []
     problems: list[Problem] = []
     for rel, text in sorted(files.items()):
         if rel.startswith(DASHBOARD_DIR + "/") and rel.endswith(".json"):
+            if rel in parsed:
+                boards.append(parsed[rel])
+                continue
             try:
-                boards.append(json.loads(text))
-            except ValueError as exc:
+                boards.append(orjson.loads(text))
+            except orjson.JSONDecodeError as exc:
                 problems.append(Problem(rel, "", f"not JSON: {exc}"))
     known = [spec.datasource.uid] if spec else []
     problems += lint_dashboards(boards, known)

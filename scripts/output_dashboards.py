@@ -17,4 +17,9 @@ def dashboard_files(ctx: RenderContext) -> dict[str, str]:
     ctx.manifest["dashboards"] = sorted(b.uid for b in boards)
     ctx.manifest["folders"] = sorted({f"{b.folder_uid}:{b.folder_title}" for b in boards})
     ctx.summary.append(f"{len(boards)} dashboards in folder {ctx.spec.grafana.folder!r}")
-    return {dashboard_path(b.folder_title, b.uid): dumps_json(b.json) for b in boards}
+    files = {}
+    for b in boards:
+        path = dashboard_path(b.folder_title, b.uid)
+        files[path] = dumps_json(b.json)
+        ctx.parsed[path] = b.json
+    return files

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import orjson
+
 from modeldash.dashboards.spec import FleetSpec
+from modeldash.scripts.errors import BadInput
 
 MANIFEST = ".modeldash-manifest.json"
 
@@ -29,14 +32,23 @@ class RenderContext:
     # filled by the output families as they run, for the manifest and the summary
     manifest: dict = field(default_factory=dict)
     summary: list[str] = field(default_factory=list)
+    # objects already serialised into files, by path, so lint need not parse them again
+    parsed: dict[str, object] = field(default_factory=dict)
 
 
 OutputFn = Callable[[RenderContext], dict[str, str]]
 
 
+_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+
+
 def dumps_json(obj) -> str:
-    """The one JSON style of every generated file: sorted keys, 2-space indent, final newline."""
-    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The one JSON style of every generated file: sorted keys, 2-space indent, final newline.
+
+    orjson writes the same text as ``json.dumps(indent=2, sort_keys=True, ensure_ascii=False)``
+    about ten times faster (the stdlib falls back to pure Python when indenting).
+    """
+    return orjson.dumps(obj, option=_JSON_OPTIONS).decode("utf-8")
 
 
 def _outputs() -> list[OutputFn]:
@@ -68,6 +80,15 @@ def build_files(spec: FleetSpec, out_dir: Path) -> tuple[dict[str, str], RenderC
     files[KUSTOMIZATION] = kustomization_file(files)
     files[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest})
     return files, ctx
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Refuse to replace a folder modeldash did not write: render swaps the whole folder."""
+    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MANIFEST).exists())):
+        raise BadInput(
+            f"{out_dir}: exists and is not a modeldash output folder (no {MANIFEST}); "
+            "render replaces its output folder as a whole, so choose an empty or new folder"
+        )
 
 
 def write_tree(files: dict[str, str], out_dir: Path) -> None:

@@ -202,3 +202,20 @@ def test_duplicate_dashboard_uids(good_board):
 def test_installed_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "modeldash", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "Examples:" in result.stdout
+
+
+def test_render_refuses_to_replace_a_foreign_folder(cli, tmp_path):
+    precious = tmp_path / "project"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    result = cli("render", "-o", precious)
+    assert result.exit_code == 2 and "not a modeldash output folder" in result.output
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_render_replaces_its_own_output(cli, tmp_path):
+    out = tmp_path / "out"
+    assert cli("render", "-o", out).exit_code == 0
+    (out / "dashboards" / "stale.json").write_text("{}")
+    assert cli("render", "-o", out).exit_code == 0
+    assert not (out / "dashboards" / "stale.json").exists()
