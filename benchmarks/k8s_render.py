@@ -20,7 +20,7 @@ from modeldash.dashboards.build import build_dashboards
 from modeldash.dashboards.spec import bundled_example, load_spec_data
 from modeldash.scripts.lint_k8s import lint_manifests
 from modeldash.scripts.output_k8s import _alerting, kustomization_file, render_k8s
-from modeldash.scripts.cli import BadInput
+from modeldash.scripts.errors import BadInput
 from modeldash.scripts.render import build_files, write_tree
 
 

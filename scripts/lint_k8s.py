@@ -135,15 +135,23 @@ def lint_manifest(where: str, obj) -> list[str]:
     return out
 
 
-def lint_manifests(files: dict[str, str]) -> list[str]:
-    """Problems of every manifest under ``k8s/`` in a rendered tree (``{relpath: text}``); empty when clean."""
+def lint_manifests(files: dict[str, str], parsed: dict[str, object] | None = None) -> list[str]:
+    """Problems of every manifest under ``k8s/`` in a rendered tree (``{relpath: text}``); empty when clean.
+
+    ``parsed`` (render's ``ctx.parsed``) holds objects already built, by path: those files are
+    not parsed again.
+    """
+    parsed = parsed or {}
     problems: list[str] = []
     seen: dict[tuple, str] = {}
     manifests = sorted(rel for rel in files if rel.startswith("k8s/") and rel.endswith((".yaml", ".yml")))
     kustomization = None
     for rel in manifests:
         try:
-            docs = [d for d in yaml.load_all(files[rel], Loader=_LOADER) if d is not None]
+            if isinstance(parsed.get(rel), dict):
+                docs = [parsed[rel]]
+            else:
+                docs = [d for d in yaml.load_all(files[rel], Loader=_LOADER) if d is not None]
         except yaml.YAMLError as exc:
             problems.append(f"{rel}: not valid YAML ({str(exc).splitlines()[0]})")
             continue

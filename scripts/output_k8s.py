@@ -56,6 +56,7 @@ class K8sRender:
     summary: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # size-limit errors, one line each
     largest: tuple[str, int] | None = None  # (ConfigMap name, client-side apply bytes)
+    objects: dict[str, dict] = field(default_factory=dict)  # the manifests by path, for lint
     manifests: int = 0
 
 
@@ -135,6 +136,7 @@ def render_k8s(
                 out.problems.append(problem)
         out.files[rel] = dump_yaml(m)
     out.manifests = len(manifests)
+    out.objects = dict(manifests)
     out.state = plan.state
 
     limit = "no client-side limit: server-side apply" if k.server_side_apply else f"limit {km.CLIENT_SIDE_APPLY_LIMIT:,}"
@@ -191,7 +193,7 @@ def _alerting(spec: FleetSpec) -> tuple[dict | None, list[dict]]:
 def k8s_files(ctx) -> dict[str, str]:
     """The output family: build, check sizes (exit 2 on a limit), record state, summarise."""
     from modeldash.dashboards.build import build_dashboards
-    from modeldash.scripts.cli import BadInput
+    from modeldash.scripts.errors import BadInput
 
     spec = ctx.spec
     dashboards = [(d.uid, d.folder_title, d.json) for d in build_dashboards(spec)]
@@ -201,5 +203,6 @@ def k8s_files(ctx) -> dict[str, str]:
         more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
         raise BadInput(result.problems[0] + more)
     ctx.manifest[MANIFEST_KEY] = result.state
+    ctx.parsed.update(result.objects)
     ctx.summary.extend(result.summary)
     return result.files

@@ -92,6 +92,13 @@ def test_render_example_fleet_writes_a_valid_k8s_tree(cli, tmp_path):
     assert "largest ConfigMap" in result.output
     files = read_tree(out)
     assert lint_manifests(files) == []
+    # what render built in memory lints the same as what it wrote
+    from modeldash.dashboards.spec import bundled_example, load_spec
+    from modeldash.scripts.render import build_files
+
+    built, ctx = build_files(load_spec(bundled_example()), tmp_path / "unused")
+    assert any(rel.startswith("k8s/") for rel in ctx.parsed)
+    assert lint_manifests(built, ctx.parsed) == []
     manifest = json.loads(files[".modeldash-manifest.json"])
     assert manifest["k8s"]["objects"]
 

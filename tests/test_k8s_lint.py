@@ -105,3 +105,11 @@ def test_cronjob_names_leave_room_for_the_job_suffix():
     assert any("longer than 52" in p for p in lint_manifests(_files(cron)))
     cron["metadata"]["name"] = "c" * 52
     assert lint_manifests(_files(cron)) == []
+
+
+def test_objects_render_already_built_are_linted_without_parsing_again():
+    files = _files(_monitor())
+    bad = _monitor()
+    bad["metadata"]["name"] = "Bad_Name"
+    assert lint_manifests(files) == []
+    assert any("'Bad_Name'" in p for p in lint_manifests(files, {"k8s/m0.yaml": bad}))
