@@ -7,9 +7,10 @@ at most 63 characters (long names are cut and suffixed with a hash, so they stay
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
+
+import orjson
 
 from modeldash.dashboards.spec import FleetSpec, ModelSpec
 
@@ -32,8 +33,11 @@ def k8s_name(*parts: str) -> str:
 
 
 def compact_json(obj) -> str:
-    """Dashboard JSON inside a ConfigMap: sorted and without whitespace, to stay far from the limits."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Dashboard JSON inside a ConfigMap: sorted and without whitespace, to stay far from the limits.
+
+    orjson (as ``render.dumps_json``): the stdlib encoder is several times slower on 1,000 dashboards.
+    """
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 def _labels(spec: FleetSpec, own: dict[str, str] | None = None) -> dict[str, str]:
@@ -268,8 +272,8 @@ def configmap_sizes(cm: dict) -> tuple[int, int]:
     compact JSON, where Go escapes ``<``, ``>`` and ``&`` as six-byte ``\\u003c`` sequences.
     """
     data = sum(len(k.encode()) + len(v.encode()) for k, v in (cm.get("data") or {}).items())
-    applied = json.dumps(cm, separators=(",", ":"), ensure_ascii=False)
-    applied_bytes = len(applied.encode()) + 5 * sum(applied.count(c) for c in "<>&")
+    applied = orjson.dumps(cm)
+    applied_bytes = len(applied) + 5 * sum(applied.count(c) for c in (b"<", b">", b"&"))
     return data, applied_bytes
 
 
