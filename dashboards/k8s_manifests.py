@@ -284,8 +284,7 @@ def size_problem(spec: FleetSpec, cm: dict, path: str, shrink: str = "make the d
     if data > CONFIGMAP_DATA_LIMIT:
         return (
             f"{path}: ConfigMap {name} holds {data:,} bytes of data, over Kubernetes' 1 MiB "
-            f"({CONFIGMAP_DATA_LIMIT:,}-byte) ConfigMap limit, which server-side apply does not lift; "
-            "make the dashboard smaller (fewer panels or features per model)"
+            f"({CONFIGMAP_DATA_LIMIT:,}-byte) ConfigMap limit, which server-side apply does not lift; {shrink}"
         )
     if applied > CLIENT_SIDE_APPLY_LIMIT and not spec.kubernetes.server_side_apply:
         return (
