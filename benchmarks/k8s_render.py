@@ -1,6 +1,7 @@
 """Time to build the k8s/ and provisioning/ trees for a generated fleet (default 1,000 models).
 
 Run by hand:  python benchmarks/k8s_render.py [--models 1000] [--out DIR]
+The fleet is benchmarks/fleet.py's generated one (the same as render_1000.py).
 
 Prints the time of the k8s output family alone (dashboards built beforehand, as in a render),
 the time of a whole `build_files` (every family + kustomization), the lint of the k8s tree,
@@ -9,34 +10,20 @@ the number of manifests and the largest ConfigMap.
 from __future__ import annotations
 
 import argparse
-import copy
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 from modeldash.dashboards.build import build_dashboards
-from modeldash.dashboards.spec import bundled_example, load_spec_data
+from modeldash.dashboards.spec import load_spec_data
 from modeldash.scripts.lint_k8s import lint_manifests
 from modeldash.scripts.output_k8s import _alerting, kustomization_file, render_k8s
 from modeldash.scripts.errors import BadInput
 from modeldash.scripts.render import build_files, write_tree
 
-
-def fleet_data(models: int) -> dict:
-    """The example fleet's three models, cycled with new names/namespaces up to ``models``."""
-    data = yaml.safe_load(bundled_example().read_text(encoding="utf-8"))
-    base = data["models"]
-    out = []
-    for i in range(models):
-        m = copy.deepcopy(base[i % len(base)])
-        m["name"] = f"{m['name'][:20]}-{i:05d}"
-        m["namespace"] = f"team-{i % 50:02d}"
-        m.pop("inference_service", None)
-        out.append(m)
-    data["models"] = out
-    return data
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fleet import fleet_data  # noqa: E402  (the benchmark fleet shared with render_1000.py)
 
 
 def main() -> None:

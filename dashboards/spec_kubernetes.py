@@ -164,6 +164,9 @@ class ProvisioningSpec(StrictModel):
 class KubernetesSpec(StrictModel):
     """Everything the ``k8s/`` and ``provisioning/`` trees need beyond the dashboards and alerts."""
 
+    # false: no k8s/ tree (and no ConfigMap size limits), e.g. when only the HTTP sync or a
+    # file-provisioned Grafana is used; provisioning/ is written either way
+    enabled: bool = True
     namespace: K8sName = "monitoring"
     name_prefix: K8sName = "modeldash"
     dashboard_label: SidecarLabel = SidecarLabel(name="grafana_dashboard")

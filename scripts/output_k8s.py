@@ -115,6 +115,8 @@ def render_k8s(
     files_for_alerts = km.alert_files(spec, alerting, []) if alerting is not None else []
     objects = {_object_id(m) for m in manifests.values()}
     objects |= {f"ConfigMap/{k.namespace}/{f.stem}" for f in files_for_alerts}
+    if not k.enabled:
+        objects = set()
     plan = plan_deletions(previous or {}, current_uids, objects, k.keep_deletions_for)
     if alerting is not None:
         for f in km.alert_files(spec, alerting, plan.rule_uids):
@@ -125,6 +127,9 @@ def render_k8s(
     else:
         out.summary.append("k8s: no alert ConfigMaps: modeldash.dashboards.alerts is not installed yet")
 
+    if not k.enabled:
+        manifests = _Manifests()
+        out.summary.append("k8s: no k8s/ tree (kubernetes.enabled: false)")
     for rel, m in manifests.items():
         if m["kind"] == "ConfigMap":
             _data, applied = km.configmap_sizes(m)
@@ -140,10 +145,11 @@ def render_k8s(
     out.state = plan.state
 
     limit = "no client-side limit: server-side apply" if k.server_side_apply else f"limit {km.CLIENT_SIDE_APPLY_LIMIT:,}"
-    line = f"k8s: {out.manifests} manifests in {K8S}/ (kubectl apply -k {K8S}/)"
-    if out.largest:
-        line += f"; largest ConfigMap {out.largest[0]}: {out.largest[1]:,} bytes ({limit})"
-    out.summary.insert(0, line)
+    if k.enabled:
+        line = f"k8s: {out.manifests} manifests in {K8S}/ (kubectl apply -k {K8S}/)"
+        if out.largest:
+            line += f"; largest ConfigMap {out.largest[0]}: {out.largest[1]:,} bytes ({limit})"
+        out.summary.insert(0, line)
     if plan.rule_uids:
         out.summary.append(
             f"k8s: deleteRules for {len(plan.rule_uids)} vanished alert rule(s): {', '.join(plan.rule_uids)}"

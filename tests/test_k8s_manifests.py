@@ -242,3 +242,12 @@ def test_a_model_named_like_a_fixed_file_does_not_overwrite_it():
     kinds = [o["kind"] for r, o in objects(files).items() if r.startswith("k8s/monitors/")]
     assert kinds.count("ServiceMonitor") == 1 and kinds.count("PodMonitor") == len(fleet.models)
     assert lint_manifests(files) == []
+
+
+def test_disabled_k8s_tree_skips_manifests_and_size_limits_but_keeps_provisioning():
+    fleet = spec(enabled=False)
+    result = render_k8s(fleet, _huge(fleet, 300_000), alerting_doc(fleet), [PROM_RULE], None)
+    assert result.problems == [] and result.manifests == 0
+    assert not any(rel.startswith("k8s/") for rel in result.files)
+    assert "provisioning/alerting/modeldash.yaml" in result.files
+    assert any("kubernetes.enabled: false" in line for line in result.summary)
