@@ -121,7 +121,23 @@ def test_a_huge_dashboard_stops_render_with_exit_2_and_writes_nothing(cli, tmp_p
     assert lint_manifests(read_tree(out)) == []
 
 
-def test_render_twice_after_removing_a_model_lists_what_to_delete(cli, tmp_path, write_spec):
+def test_render_twice_after_removing_a_model_lists_its_objects_to_delete(cli, tmp_path, write_spec):
+    data = spec_data()
+    out = tmp_path / "out"
+    assert cli("render", write_spec(data), "-o", out).exit_code == 0
+    assert not (out / "k8s/deletions.txt").exists()
+    removed = data["models"].pop(2)["name"]
+    result = cli("render", write_spec(data), "-o", out)
+    assert result.exit_code == 0, result.output
+    listed = (out / "k8s/deletions.txt").read_text()
+    assert f"configmap/modeldash-dash-md-model-{removed}" in listed
+    assert f"podmonitor/modeldash-model-{removed}" in listed
+    assert f"modeldash-dash-md-model-{removed}" in result.output
+    kept = [m["name"] for m in data["models"]]
+    assert not any(name in listed for name in kept)
+
+
+def test_render_twice_after_removing_a_model_yields_delete_rules_for_exactly_its_rules(cli, tmp_path, write_spec):
     data = spec_data()
     out = tmp_path / "out"
     assert cli("render", write_spec(data), "-o", out).exit_code == 0
@@ -133,7 +149,7 @@ def test_render_twice_after_removing_a_model_lists_what_to_delete(cli, tmp_path,
     assert its_rules, "the alerts module labels each per-model rule with its model"
     result = cli("render", write_spec(data), "-o", out)
     assert result.exit_code == 0, result.output
-    second = yaml.safe_load((out / "provisioning/alerting/modeldash.yaml").read_text())
+    second = yaml.safe_load(alerting.read_text())
     assert sorted(d["uid"] for d in second["deleteRules"]) == its_rules
-    assert f"configmap/modeldash-dash-md-model-{removed}" in (out / "k8s/deletions.txt").read_text()
-    assert f"modeldash-dash-md-model-{removed}" in result.output
+    remaining = {r["uid"] for g in second["groups"] for r in g["rules"]}
+    assert not remaining & set(its_rules)
