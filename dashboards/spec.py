@@ -27,6 +27,7 @@ from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for cal
     non_negative,
     parse_duration,
 )
+from modeldash.dashboards.spec_alerting import AlertingSpec
 from modeldash.dashboards.spec_jobs import JobsSpec
 from modeldash.dashboards.spec_kubernetes import KubernetesField, KubernetesSpec
 from modeldash.datasources.backends import BACKENDS
@@ -323,6 +324,7 @@ class FleetSpec(StrictModel):
     infrastructure: InfrastructureThresholds = InfrastructureThresholds()
     platform: PlatformThresholds = PlatformThresholds()
     jobs: JobsSpec = JobsSpec()
+    alerting: AlertingSpec = AlertingSpec()
     models: list[ModelSpec] = Field(min_length=1)
     kubernetes: KubernetesField = KubernetesSpec()  # after models: its endpoints name models
 

@@ -1,0 +1,689 @@
+"""The alert catalogue: every alert defined ONCE as an ``AlertDefinition``.
+
+A definition holds the PromQL condition (expression, operator, threshold), ``for``, labels,
+annotations, the panel that explains it and the promtool scenario that proves it. The
+Grafana rules, the Prometheus rules and the promtool tests are all rendered from it, so the
+twins cannot disagree. Serving expressions come from the backend objects; latency levels go
+through ``backend.latency_threshold`` (a millisecond histogram compares against 500, not 0.5).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from modeldash.dashboards.alert_scenarios import Case, Feed, Scenario, compress, example_labels, series_text
+from modeldash.dashboards.panel_keys import panel_link
+from modeldash.dashboards.spec_alerting import MANAGED_LABEL
+from modeldash.dashboards.spec_base import format_duration, make_uid
+from modeldash.datasources import metrics as M
+from modeldash.datasources.backends import Target
+
+W = "5m"  # rate window of every alert expression
+OPS = (">", "<", ">=", "<=")
+LAYERS = ("infrastructure", "platform", "serving", "model")
+STALE_FOR = 900  # ModelMonitoringJobStale: the upstream idiom for absent()-style alerts is 15m
+
+# noDataState / execErrState, chosen per alert (see docs/alerts.md):
+# - "filter" expressions return series only for offending objects: no data is the healthy case.
+# - "signal" expressions return a series per object that exists: no data means the exporter is
+#   gone, which Grafana surfaces as a DatasourceNoData alert rather than as this alert.
+# - a failing query is never silently OK: execErrState Error raises DatasourceError.
+NODATA_HEALTHY, NODATA_SIGNAL, NODATA_FIRE = "OK", "NoData", "Alerting"
+EXEC_ERR = "Error"
+
+
+@dataclass(frozen=True)
+class AlertDefinition:
+    name: str
+    layer: str
+    severity: str
+    model: str | None
+    expr: str  # the condition's expression, without the comparison
+    op: str
+    threshold: float
+    for_: float  # seconds
+    labels: dict
+    summary: str  # text with {value} and {<label>} placeholders
+    description: str
+    runbook_url: str
+    panel: tuple[str, int]  # (dashboard uid, panel id)
+    group: str
+    key: str = ""  # what tells same-name definitions apart (severity, feature, class, metric)
+    value_format: str = "number"  # percent | number | duration
+    no_data_state: str = NODATA_HEALTHY
+    exec_err_state: str = EXEC_ERR
+    namespace: str | None = None
+    scenario: Scenario | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def uid(self) -> str:
+        return make_uid("md", self.name, self.model or self.namespace or "", self.key)
+
+    @property
+    def title(self) -> str:
+        """Grafana title: unique in the folder (Grafana before 12 requires it), name first."""
+        parts = [p for p in (self.model or self.namespace, self.key) if p]
+        return f"{self.name} ({', '.join(parts)})" if parts else self.name
+
+    @property
+    def threshold_text(self) -> str:
+        return fmt_number(self.threshold)
+
+    @property
+    def condition(self) -> str:
+        """The full PromQL alert condition (the Prometheus ``expr``)."""
+        return f"({self.expr}) {self.op} {self.threshold_text}"
+
+    @property
+    def for_text(self) -> str:
+        return format_duration(self.for_)
+
+    def fires(self, value: float) -> bool:
+        return {">": value > self.threshold, "<": value < self.threshold,
+                ">=": value >= self.threshold, "<=": value <= self.threshold}[self.op]
+
+
+def fmt_number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+# --------------------------------------------------------------------------- templates
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_VALUE_FN = {"percent": "humanizePercentage", "duration": "humanizeDuration"}
+
+
+def render_template(text: str, value_ref: str, fmt: str) -> str:
+    """``{value}`` and ``{label}`` placeholders as a Go template (Prometheus or Grafana)."""
+
+    def sub(m):
+        name = m.group(1)
+        if name == "value":
+            fn = _VALUE_FN.get(fmt)
+            return f"{{{{ {value_ref} | {fn} }}}}" if fn else f'{{{{ printf "%.4g" {value_ref} }}}}'
+        return f"{{{{ $labels.{name} }}}}"
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
+def expand_template(text: str, labels: dict, value: float, fmt: str) -> str:
+    """What Prometheus will produce from ``render_template`` for given labels and value."""
+    from modeldash.dashboards.alert_scenarios import _g4, humanize_duration, humanize_percentage
+
+    def sub(m):
+        name = m.group(1)
+        if name == "value":
+            return {"percent": humanize_percentage, "duration": humanize_duration}.get(fmt, _g4)(value)
+        return labels.get(name, "")
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
+# --------------------------------------------------------------------------- builder
+
+
+class _Builder:
+    def __init__(self, spec):
+        self.spec = spec
+        self.defs: list[AlertDefinition] = []
+        self.skipped: list[tuple[str, str, str]] = []  # (alert, model, why)
+        self.fleet_team = spec.labels.get("team", "unowned")
+        self.stale_jobs: list[tuple[str, str]] = []  # every (model, job) with a staleness alert
+
+    def runbook(self, name: str, model=None) -> str:
+        base = (model.runbook_url if model is not None and model.runbook_url else None) or \
+            self.spec.alerting.runbook_base_url
+        return f"{base}#{name.lower()}"
+
+    def labels(self, severity: str, layer: str, name: str, team: str, **extra) -> dict:
+        out = {k: v for k, v in self.spec.labels.items()}
+        out.update({"severity": severity, "team": team, "layer": layer, "modeldash_alert": name,
+                    MANAGED_LABEL[0]: MANAGED_LABEL[1]})
+        out.update({k: v for k, v in extra.items() if v is not None})
+        return out
+
+    def add(self, **kw):
+        if kw["name"] in self.spec.alerting.disabled_alerts:
+            return
+        self.defs.append(AlertDefinition(**kw))
+
+
+def _gauge_scenario(feeds, breach, near, healthy, out, **kw) -> Scenario:
+    return Scenario(feeds=feeds, breach=breach, near=near, healthy=healthy, output_labels=out, **kw)
+
+
+def _rate_scenario(feeds, breach, near, healthy, out, **kw) -> Scenario:
+    # rate() over a window divides by the whole window: constant input reads true only once the
+    # window is covered, so the condition starts after ``warmup`` = the window.
+    return Scenario(feeds=feeds, breach=breach, near=near, healthy=healthy, output_labels=out,
+                    warmup=5, window=5, **kw)
+
+
+def _levels(op: str, thr: float, cap: float | None = None):
+    """(breach, near, healthy) values around a threshold, on each side of it."""
+    if op in (">", ">="):
+        b = thr * 1.5 if thr else 1.0
+        if cap is not None:
+            b = min(b, cap)
+        return b, thr * 0.9, thr * 0.5
+    return thr * 0.8, min(thr * 1.1, cap) if cap else thr * 1.1, min(thr * 1.25, cap) if cap else thr * 1.25
+
+
+# --------------------------------------------------------------------------- infrastructure
+
+
+def _infrastructure(b: _Builder):
+    inf = b.spec.infrastructure
+    group = "modeldash-infrastructure"
+    node = {"job": "node-exporter"}
+    cpu_sel = 'node_cpu_seconds_total{job="node-exporter", mode=~"idle|iowait|steal"}'
+    cpu_expr = f"1 - avg without (cpu) (sum without (mode) (rate({cpu_sel}[{W}])))"
+    inst = "node-1:9100"
+
+    def ratio_used(avail: str, total: str, by: str, extra_sel: str = ""):
+        sel = '{job="node-exporter"' + extra_sel + "}"
+        return f"1 - max by ({by}) ({avail}{sel}) / max by ({by}) ({total}{sel})"
+
+    fs = ', fstype!~"tmpfs|overlay|squashfs", fstype!=""'
+    specs = [
+        ("HighNodeCPUUsage", inf.node_cpu, cpu_expr, "infra.node_cpu", "CPU",
+         lambda: ([Feed({"__name__": "node_cpu_seconds_total", **node, "cpu": "0", "mode": "idle", "instance": inst},
+                        "counter", lambda v: 1 - v)], {"instance": inst, "job": "node-exporter"}, True)),
+        ("HighNodeMemoryUsage", inf.node_memory,
+         ratio_used("node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes", "instance"),
+         "infra.node_memory", "memory",
+         lambda: ([Feed({"__name__": "node_memory_MemAvailable_bytes", **node, "instance": inst}, "gauge",
+                        lambda v: (1 - v) * 16e9),
+                   Feed({"__name__": "node_memory_MemTotal_bytes", **node, "instance": inst}, "gauge",
+                        lambda v: 16e9)], {"instance": inst}, False)),
+        ("NodeDiskAlmostFull", inf.node_disk,
+         ratio_used("node_filesystem_avail_bytes", "node_filesystem_size_bytes", "instance, device, mountpoint", fs),
+         "infra.node_disk", "disk",
+         lambda: ([Feed({"__name__": m, **node, "instance": inst, "device": "/dev/sda1", "mountpoint": "/",
+                         "fstype": "ext4"}, "gauge", fn)
+                   for m, fn in (("node_filesystem_avail_bytes", lambda v: (1 - v) * 1e11),
+                                 ("node_filesystem_size_bytes", lambda v: 1e11))],
+                  {"instance": inst, "device": "/dev/sda1", "mountpoint": "/"}, False)),
+    ]
+    for name, levels, expr, panel, what, feeds_fn in specs:
+        pairs = [(s, getattr(levels, s)) for s in ("warning", "critical") if getattr(levels, s) is not None]
+        for sev, thr in pairs:
+            feeds, out, is_rate = feeds_fn()
+            br, near, healthy = _levels(">", thr, cap=0.999)
+            shared = {}
+            maker = _rate_scenario if is_rate else _gauge_scenario
+            others = [(s2, t2) for s2, t2 in pairs if s2 != sev]
+            defn_key = sev if len(pairs) > 1 else ""
+            for s2, _t2 in others:
+                shared[make_uid("md", name, "", s2)] = lambda v: v
+            b.add(name=name, layer="infrastructure", severity=sev, model=None, expr=expr, op=">", threshold=thr,
+                  for_=levels.for_, labels=b.labels(sev, "infrastructure", name, b.fleet_team),
+                  summary=f"Node {{instance}} {what} usage above {fmt_number(thr * 100)}%",
+                  description=f"{what} usage of node {{instance}} is {{value}}, above {fmt_number(thr * 100)}% "
+                              f"for {format_duration(levels.for_)}.",
+                  runbook_url=b.runbook(name), panel=panel_link("infrastructure", panel), group=group,
+                  key=defn_key, value_format="percent", no_data_state=NODATA_SIGNAL,
+                  scenario=maker(feeds, br, near, healthy, out, shared=shared))
+    expr = 'max by (node) (kube_node_status_condition{condition="Ready", status="true"})'
+    feed = Feed({"__name__": "kube_node_status_condition", "condition": "Ready", "status": "true",
+                 "node": "node-1"}, "gauge")
+    b.add(name="NodeNotReady", layer="infrastructure", severity="warning", model=None, expr=expr, op="<",
+          threshold=1, for_=inf.node_not_ready_for,
+          labels=b.labels("warning", "infrastructure", "NodeNotReady", b.fleet_team),
+          summary="Node {node} is not Ready",
+          description=f"Node {{node}} has not been Ready for {format_duration(inf.node_not_ready_for)}.",
+          runbook_url=b.runbook("NodeNotReady"), panel=panel_link("infrastructure", "infra.node_ready"),
+          group=group, no_data_state=NODATA_SIGNAL,
+          scenario=_gauge_scenario([feed], 0, 1, 1, {"node": "node-1"}))
+
+
+# --------------------------------------------------------------------------- platform
+
+
+def _namespaces(spec) -> dict[str, str]:
+    """Model namespaces and the team that owns each (the fleet team when teams share one)."""
+    teams: dict[str, set] = {}
+    for m in spec.models:
+        teams.setdefault(m.namespace, set()).add(spec.team_of(m))
+    return {ns: (next(iter(t)) if len(t) == 1 else spec.labels.get("team", "unowned")) for ns, t in sorted(teams.items())}
+
+
+def _platform(b: _Builder):
+    p = b.spec.platform
+    group = "modeldash-platform"
+    for ns, team in _namespaces(b.spec).items():
+        pod = f"{ns}-predictor-00001-deployment-abc12"
+        podl = {"namespace": ns, "pod": pod}
+        ctr = {**podl, "container": "kserve-container"}
+
+        def add(name, sev, expr, op, thr, for_, panel, summary, desc, scenario, fmt="number", key=""):
+            b.add(name=name, layer="platform", severity=sev, model=None, namespace=ns, expr=expr, op=op,
+                  threshold=thr, for_=for_, labels=b.labels(sev, "platform", name, team, namespace=ns),
+                  summary=summary, description=desc, runbook_url=b.runbook(name),
+                  panel=panel_link("platform", panel), group=group, key=key, value_format=fmt,
+                  no_data_state=NODATA_HEALTHY, scenario=scenario)
+
+        # PodNotRunning: Pending/Unknown/Failed only (a Succeeded pod of a finished Job is fine), and
+        # never Job-owned pods (a failed try of the drift job is ModelMonitoringJobStale's business).
+        phase = f'kube_pod_status_phase{{namespace="{ns}", phase=~"Pending|Unknown|Failed"}}'
+        owner = f'kube_pod_owner{{namespace="{ns}", owner_kind="Job"}}'
+        expr = f"max by (namespace, pod) ({phase}) unless on (namespace, pod) max by (namespace, pod) ({owner})"
+
+        def phases(pod_name, current_fn, owner_kind=None):
+            feeds = [Feed({"__name__": "kube_pod_status_phase", "namespace": ns, "pod": pod_name, "phase": ph},
+                          "gauge", (lambda ph: (lambda v: current_fn(v, ph)))(ph))
+                     for ph in ("Pending", "Running", "Succeeded", "Failed", "Unknown")]
+            if owner_kind:
+                feeds.append(Feed({"__name__": "kube_pod_owner", "namespace": ns, "pod": pod_name,
+                                   "owner_kind": owner_kind, "owner_name": "x", "owner_is_controller": "true"},
+                                  "gauge", lambda v: 1))
+            return feeds
+
+        def const_case(title, feeds, minutes):
+            return Case(title, [{"series": series_text(f.labels), "values": f.samples([(0, minutes)])} for f in feeds],
+                        [(minutes - 2, False)])
+
+        job_pod = f"{ns}-drift-job-29000000-xyz12"
+        extra = [
+            const_case("quiet for a Succeeded pod of a finished Job",
+                       phases(job_pod, lambda v, ph: 1 if ph == "Succeeded" else 0, "Job"), 20),
+            const_case("quiet for a Failed try of a Job (the job alert covers it)",
+                       phases(job_pod, lambda v, ph: 1 if ph == "Failed" else 0, "Job"), 20),
+        ]
+        running_or_pending = phases(pod, lambda v, ph: (v if ph == "Pending" else (1 - v) if ph == "Running" else 0),
+                                    "ReplicaSet")
+        add("PodNotRunning", "warning", expr, ">", 0, p.pod_not_running_for, "platform.not_running",
+            "Pod {pod} in {namespace} is not running",
+            f"Pod {{pod}} in namespace {{namespace}} has been Pending, Unknown or Failed for "
+            f"{format_duration(p.pod_not_running_for)}.",
+            _gauge_scenario(running_or_pending, 1, 0, 0, podl, extra=extra))
+
+        expr = (f'max by (namespace, pod, container) (kube_pod_container_status_waiting_reason{{namespace="{ns}", '
+                f'reason="CrashLoopBackOff"}})')
+        add("PodCrashLooping", "critical", expr, ">", 0, p.crash_loop_for, "platform.crash_loops",
+            "Container {container} of pod {pod} is crash-looping",
+            f"Container {{container}} of pod {{pod}} in {{namespace}} has been in CrashLoopBackOff for "
+            f"{format_duration(p.crash_loop_for)}.",
+            _gauge_scenario([Feed({"__name__": "kube_pod_container_status_waiting_reason", **ctr,
+                                   "reason": "CrashLoopBackOff"}, "gauge")], 1, 0, 0, ctr))
+
+        expr = (f"max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total"
+                f'{{namespace="{ns}"}}[{W}]))')
+        thr = p.restarts_in_5m
+        add("FrequentPodRestarts", "warning", expr, ">", thr, 300, "platform.restarts",
+            "Container {container} of pod {pod} restarts often",
+            f"Container {{container}} of pod {{pod}} in {{namespace}} restarted {{value}} times in 5m "
+            f"(more than {thr}).",
+            _rate_scenario([Feed({"__name__": "kube_pod_container_status_restarts_total", **ctr}, "counter",
+                                 lambda v: v / 300)], thr * 1.5 + 1, thr * 0.9, 0, ctr))
+
+        dep = f"{ns}-predictor"
+        dsel = f'{{namespace="{ns}"}}'
+        expr = (f"(max by (namespace, deployment) (kube_deployment_spec_replicas{dsel}) - max by (namespace, deployment) "
+                f"(kube_deployment_status_replicas_available{dsel})) and on (namespace, deployment) "
+                f"(changes(kube_deployment_status_replicas_updated{dsel}[10m]) == 0)")
+        dl = {"namespace": ns, "deployment": dep}
+        add("DeploymentReplicasMismatch", "critical", expr, ">", 0, p.replicas_mismatch_for, "platform.replicas",
+            "Deployment {deployment} is missing replicas",
+            f"Deployment {{deployment}} in {{namespace}} has had {{value}} fewer available replicas than desired "
+            f"for {format_duration(p.replicas_mismatch_for)}, with no rollout progress.",
+            _gauge_scenario([Feed({"__name__": "kube_deployment_spec_replicas", **dl}, "gauge", lambda v: 3),
+                             Feed({"__name__": "kube_deployment_status_replicas_available", **dl}, "gauge",
+                                  lambda v: 3 - v),
+                             Feed({"__name__": "kube_deployment_status_replicas_updated", **dl}, "gauge",
+                                  lambda v: 3)], 1, 0, 0, dl))
+
+        hpa = "horizontalpodautoscaler"
+        by = f"max by (namespace, {hpa})"
+        expr = (f"({by} (kube_horizontalpodautoscaler_status_current_replicas{dsel}) / {by} "
+                f"(kube_horizontalpodautoscaler_spec_max_replicas{dsel})) and on (namespace, {hpa}) "
+                f"({by} (kube_horizontalpodautoscaler_spec_max_replicas{dsel}) != {by} "
+                f"(kube_horizontalpodautoscaler_spec_min_replicas{dsel}))")
+        hl = {"namespace": ns, hpa: dep}
+        add("HPAMaxedOut", "warning", expr, ">=", 1, p.hpa_maxed_for, "platform.hpa",
+            "HPA {horizontalpodautoscaler} is at its maximum replicas",
+            f"HPA {{horizontalpodautoscaler}} in {{namespace}} has run at {{value}} of its maximum replicas for "
+            f"{format_duration(p.hpa_maxed_for)}.",
+            _gauge_scenario([Feed({"__name__": "kube_horizontalpodautoscaler_status_current_replicas", **hl}, "gauge",
+                                  lambda v: 10 * v),
+                             Feed({"__name__": "kube_horizontalpodautoscaler_spec_max_replicas", **hl}, "gauge",
+                                  lambda v: 10),
+                             Feed({"__name__": "kube_horizontalpodautoscaler_spec_min_replicas", **hl}, "gauge",
+                                  lambda v: 2)], 1, 0.9, 0.5, hl), fmt="percent")
+
+        ratio = p.container_limit_ratio
+        cad = f'job="kubelet", metrics_path="/metrics/cadvisor", namespace="{ns}", container!="", image!=""'
+        cad_l = {"job": "kubelet", "metrics_path": "/metrics/cadvisor", **ctr, "image": "kserve/sklearnserver:v0.14"}
+        by3 = "sum by (namespace, pod, container)"
+        for name, usage, res, panel, kind, limit in (
+            ("ContainerNearCPULimit", f"rate(container_cpu_usage_seconds_total{{{cad}}}[{W}])", "cpu",
+             "platform.container_cpu", "counter", 2.0),
+            ("ContainerNearMemoryLimit", f"container_memory_working_set_bytes{{{cad}}}", "memory",
+             "platform.container_memory", "gauge", 2 ** 31),
+        ):
+            expr = f'{by3} ({usage}) / {by3} (kube_pod_container_resource_limits{{namespace="{ns}", resource="{res}"}})'
+            metric = "container_cpu_usage_seconds_total" if res == "cpu" else "container_memory_working_set_bytes"
+            feeds = [Feed({"__name__": metric, **cad_l}, kind, (lambda lim: lambda v: v * lim)(limit)),
+                     Feed({"__name__": "kube_pod_container_resource_limits", **ctr, "resource": res,
+                           "unit": "core" if res == "cpu" else "byte"}, "gauge", (lambda lim: lambda v: lim)(limit))]
+            br, near, healthy = _levels(">", ratio, cap=0.999 if ratio < 0.95 else None)
+            maker = _rate_scenario if kind == "counter" else _gauge_scenario
+            add(name, "warning", expr, ">", ratio, p.container_limit_for, panel,
+                f"Container {{container}} of pod {{pod}} is near its {res} limit",
+                f"Container {{container}} of pod {{pod}} in {{namespace}} uses {{value}} of its {res} limit "
+                f"(above {fmt_number(ratio * 100)}% for {format_duration(p.container_limit_for)}).",
+                maker(feeds, max(br, ratio * 1.05), near, healthy, ctr), fmt="percent")
+
+
+# --------------------------------------------------------------------------- serving
+
+
+def _target(model) -> Target:
+    return Target(namespace=model.namespace, isvc=model.isvc, model=model.name)
+
+
+def _serving(b: _Builder, m):
+    spec = b.spec
+    backend = spec.backend_for(m)
+    t = _target(m)
+    group = f"modeldash-model-{m.name}"
+    th = m.thresholds
+    team = spec.team_of(m)
+    unit = backend.latency_unit
+
+    def labels(sev, name):
+        return b.labels(sev, "serving", name, team, model=m.name, namespace=m.namespace, **m.labels)
+
+    expr = backend.latency_quantile(0.95, t, W)
+    bucket = backend.histogram_metric + "_bucket"
+    for name, sev, level in (("ModelLatencyP95High", "warning", th.latency_p95.warning),
+                             ("ModelLatencyP95Critical", "critical", th.latency_p95.critical)):
+        if level is None:
+            b.skipped.append((name, m.name, f"latency_p95.{sev} is not set"))
+            continue
+        thr = backend.latency_threshold(level)
+        lo, hi = thr * 0.8, thr * 2.0  # two buckets around the threshold: p95 is then linear in the slow share
+
+        def slow_share(v, lo=lo, hi=hi):
+            if v <= lo:
+                return max(0.0, 1 - 0.95 * lo / v)
+            return 0.05 / (1 - (v - lo) / (hi - lo))
+
+        base = example_labels(bucket + backend.selector(t))
+        rate = 10.0
+        feeds = [Feed({**base, "le": fmt_number(lo)}, "counter", lambda v, share=slow_share: rate * (1 - share(v))),
+                 Feed({**base, "le": fmt_number(hi)}, "counter", lambda v: rate),
+                 Feed({**base, "le": "+Inf"}, "counter", lambda v: rate)]
+        b.add(name=name, layer="serving", severity=sev, model=m.name, namespace=m.namespace, expr=expr, op=">",
+              threshold=thr, for_=th.latency_p95.for_, labels=labels(sev, name),
+              summary=f"p95 latency of {m.name} above {fmt_number(thr)} {unit}",
+              description=f"p95 latency of model {m.name} (namespace {m.namespace}) is {{value}} {unit}, above "
+                          f"{fmt_number(thr)} {unit} for {format_duration(th.latency_p95.for_)}.",
+              runbook_url=b.runbook(name, m), panel=panel_link("model", "serving.latency", m.name), group=group,
+              no_data_state=NODATA_HEALTHY,
+              scenario=_rate_scenario(feeds, thr * 1.5, thr * 0.9, thr * 0.78, {}))
+
+    errors = spec.error_backend_for(m)
+    if errors is None:
+        b.skipped.append(("ModelErrorRateHigh", m.name,
+                          f"backend {backend.name!r} has no status codes and no error_backend is set"))
+    else:
+        expr = errors.error_ratio(t, W, "5xx")
+        levels = [(s, getattr(th.error_ratio, s)) for s in ("warning", "critical")
+                  if getattr(th.error_ratio, s) is not None]
+        for sev, thr in levels:
+            bad = example_labels(errors.count_metric + errors.selector(t, (errors.status_matcher("5xx"),)))
+            good = example_labels(errors.count_metric + errors.selector(t, (errors.status_matcher("2xx"),)))
+            feeds = [Feed(bad, "counter", lambda v: 10 * v), Feed(good, "counter", lambda v: 10 * (1 - v))]
+            shared = {make_uid("md", "ModelErrorRateHigh", m.name, s2): (lambda v: v) for s2, _ in levels if s2 != sev}
+            b.add(name="ModelErrorRateHigh", layer="serving", severity=sev, model=m.name, namespace=m.namespace,
+                  expr=expr, op=">", threshold=thr, for_=th.error_ratio.for_, labels=labels(sev, "ModelErrorRateHigh"),
+                  summary=f"5xx ratio of {m.name} above {fmt_number(thr * 100)}%",
+                  description=f"{{value}} of the requests to model {m.name} (namespace {m.namespace}) failed with 5xx "
+                              f"for {format_duration(th.error_ratio.for_)} (threshold {fmt_number(thr * 100)}%).",
+                  runbook_url=b.runbook("ModelErrorRateHigh", m),
+                  panel=panel_link("model", "serving.error_ratio", m.name), group=group, key=sev,
+                  value_format="percent", no_data_state=NODATA_HEALTHY,
+                  scenario=_rate_scenario(feeds, min(thr * 1.5, 1.0), thr * 0.9, min(t for _, t in levels) * 0.5, {},
+                                          shared=shared))
+
+    tr = th.traffic
+    now = backend.request_rate(t, W)
+    before = backend.request_rate(t, format_duration(tr.lookback))
+    expr = f"({now} or vector(0)) and on () ({before} > 0)"
+    feed = Feed(example_labels(backend.count_metric + backend.selector(t)), "counter")
+    uid = make_uid("md", "ModelTrafficStopped", m.name, "")
+    b.add(name="ModelTrafficStopped", layer="serving", severity="critical", model=m.name, namespace=m.namespace,
+          expr=expr, op="<=", threshold=tr.floor_rps, for_=tr.for_, labels=labels("critical", "ModelTrafficStopped"),
+          summary=f"Model {m.name} stopped receiving traffic",
+          description=f"Model {m.name} (namespace {m.namespace}) has served {{value}} requests/s for "
+                      f"{format_duration(tr.for_)} after serving traffic in the {format_duration(tr.lookback)} before "
+                      f"(its series may have vanished: pods gone or no longer scraped).",
+          runbook_url=b.runbook("ModelTrafficStopped", m), panel=panel_link("model", "serving.request_rate", m.name),
+          group=group, no_data_state=NODATA_HEALTHY,
+          scenario=Scenario(feeds=[feed], breach=0, near=0, healthy=0,
+                            custom=_traffic_cases(feed, tr.floor_rps, tr.lookback, uid)))
+
+
+def _traffic_cases(feed: Feed, floor: float, lookback: float, uid: str):
+    def cases(_uid, for_s):
+        f = int(for_s // 60)
+        rate = max(5.0, floor * 10)
+        lb = int(lookback // 60)
+        busy = 30
+        stop_seen = busy + 5  # rate() over 5m sees no samples five minutes after the last one
+        end = stop_seen + f + 4
+
+        def series(profile):
+            return [{"series": series_text(feed.labels), "values": feed.samples(profile)}]
+
+        gap = 5 + max(1, f // 2 - 1)
+        return [
+            Case("fires when the series vanish after traffic", series([(rate, busy), (None, end - busy)]),
+                 [(busy + f - 1, False), (stop_seen + f + 2, True)], {uid: 0.0}),
+            Case("fires when traffic drops to zero (flat counter)", series([(rate, busy), (0, end - busy)]),
+                 [(stop_seen + f + 2, True)], {uid: 0.0}),
+            Case("quiet just above the floor", series([(rate, busy), (floor + 0.05, end - busy)]),
+                 [(stop_seen + f + 2, True)], {uid: floor + 0.05}),
+            Case("quiet for a pause shorter than for", series([(rate, busy), (0, gap), (rate, end - busy - gap)]),
+                 [(m, False) for m in range(busy, end)]),
+            Case("quiet on steady traffic", series([(rate, end)]), [(end - 1, True)], {uid: rate}),
+            Case("quiet for a model without traffic in the lookback (no data)",
+                 [{"series": 'up{job="unrelated"}', "values": compress([1.0] * (lb + 20))}],
+                 [(lb + 15, False)]),
+        ]
+
+    return cases
+
+
+# --------------------------------------------------------------------------- model behaviour
+
+
+def _behaviour(b: _Builder, m):
+    spec = b.spec
+    th = m.thresholds
+    group = f"modeldash-model-{m.name}"
+    team = spec.team_of(m)
+
+    def labels(sev, name, **extra):
+        return b.labels(sev, "model", name, team, model=m.name, namespace=m.namespace, **m.labels, **extra)
+
+    if m.task == "classification":
+        cs = th.class_share
+        total = f"sum (rate({M.PREDICTIONS.selector(model=m.name)}[{W}]))"
+        classes = sorted(m.classes.items())
+        bounds = []
+        for cls, base in classes:
+            if base - cs.tolerance > 0:
+                bounds.append((cls, base, "<", base - cs.tolerance, "low"))
+            if base + cs.tolerance < 1:
+                bounds.append((cls, base, ">", base + cs.tolerance, "high"))
+        feeds_for = {}
+
+        def share_feeds(cls):
+            if cls not in feeds_for:
+                base_c = m.classes[cls]
+                feeds_for[cls] = [
+                    Feed({"__name__": M.PREDICTIONS.name, "model": m.name, M.CLASS_LABEL: other}, "counter",
+                         (lambda other, bo: (lambda v: 10 * v) if other == cls else
+                          (lambda v: 10 * (1 - v) * bo / (1 - base_c)))(other, bo))
+                    for other, bo in classes]
+            return feeds_for[cls]
+
+        def uid_of(cls, side):
+            return make_uid("md", "PredictionDistributionShift", m.name, f"{cls}-{side}")
+
+        for cls, base, op, thr, side in bounds:
+            expr = (f"(sum (rate({M.PREDICTIONS.selector(model=m.name, predicted_class=cls)}[{W}])) or vector(0)) "
+                    f"/ {total}")
+            shared = {}
+            for cls2, base2, _op2, _thr2, side2 in bounds:
+                if (cls2, side2) == (cls, side):
+                    continue
+                if cls2 == cls:
+                    shared[uid_of(cls2, side2)] = lambda v: v
+                else:
+                    shared[uid_of(cls2, side2)] = (lambda b2, bc: lambda v: (1 - v) * b2 / (1 - bc))(base2, base)
+            br, near, _ = _levels(op, thr, cap=1.0)
+            if op == "<":
+                br, near = thr * 0.8, thr + (base - thr) * 0.2
+            else:
+                br, near = min(1.0, thr + (1 - thr) * 0.5), thr - (thr - base) * 0.2
+            b.add(name="PredictionDistributionShift", layer="model", severity="warning", model=m.name,
+                  namespace=m.namespace, expr=expr, op=op, threshold=round(thr, 9), for_=cs.for_,
+                  labels=labels("warning", "PredictionDistributionShift", predicted_class=cls, direction=side),
+                  summary=f"Share of class {cls} predicted by {m.name} left its baseline",
+                  description=f"Model {m.name} predicted class {cls} for {{value}} of requests over "
+                              f"{format_duration(cs.for_)}; baseline {fmt_number(base * 100)}% +/- "
+                              f"{fmt_number(round(cs.tolerance * 100, 6))}%.",
+                  runbook_url=b.runbook("PredictionDistributionShift", m),
+                  panel=panel_link("model", "model.class_share", m.name), group=group, key=f"{cls}-{side}",
+                  value_format="percent", no_data_state=NODATA_HEALTHY,
+                  scenario=_rate_scenario(share_feeds(cls), br, near, base, {}, shared=shared))
+
+    dr = th.drift
+    for feat in m.features:
+        thr = m.drift_threshold(feat)
+        sel = M.DRIFT_SCORE.selector(model=m.name, feature=feat.name, method=dr.method)
+        expr = f"max by (model, feature) ({sel})"
+        feed = Feed({"__name__": M.DRIFT_SCORE.name, "model": m.name, "feature": feat.name, "method": dr.method,
+                     "job": "drift"}, "gauge")
+        br, near, healthy = _levels(">", thr)
+        b.add(name="ModelDriftHigh", layer="model", severity="warning", model=m.name, namespace=m.namespace,
+              expr=expr, op=">", threshold=thr, for_=dr.for_,
+              labels=labels("warning", "ModelDriftHigh", feature=feat.name),
+              summary=f"Feature {feat.name} of {m.name} drifted",
+              description=f"{dr.method.upper()} drift of feature {feat.name} of model {m.name} is {{value}}, above "
+                          f"{fmt_number(thr)} for {format_duration(dr.for_)}.",
+              runbook_url=b.runbook("ModelDriftHigh", m), panel=panel_link("model", "model.drift", m.name),
+              group=group, key=feat.name, no_data_state=NODATA_HEALTHY,
+              scenario=_gauge_scenario([feed], br, near, healthy, {"model": m.name, "feature": feat.name}))
+
+    if m.ground_truth:
+        q = th.quality
+        if m.task == "classification":
+            checks = [("accuracy", M.ACCURACY, {}, "<", q.accuracy_min), ("recall", M.RECALL, {"target_class": M.MACRO},
+                      "<", q.recall_min), ("precision", M.PRECISION, {"target_class": M.MACRO}, "<", q.precision_min),
+                      ("f1", M.F1, {"target_class": M.MACRO}, "<", q.f1_min)]
+        else:
+            checks = [("rmse", M.RMSE, {}, ">", q.rmse_max), ("mae", M.MAE, {}, ">", q.mae_max)]
+        for key, metric, extra, op, thr in checks:
+            if thr is None:
+                continue
+            expr = f"max by (model) ({metric.selector(model=m.name, **extra)})"
+            feed = Feed({"__name__": metric.name, "model": m.name, **extra, "job": "quality"}, "gauge")
+            if op == "<":
+                br, near, healthy = thr * 0.8, min(1.0, thr + 0.01), min(1.0, thr + 0.05)
+            else:
+                br, near, healthy = _levels(op, thr)
+            word = "below" if op == "<" else "above"
+            b.add(name="ModelQualityDegraded", layer="model", severity="warning", model=m.name,
+                  namespace=m.namespace, expr=expr, op=op, threshold=thr, for_=q.for_,
+                  labels=labels("warning", "ModelQualityDegraded", quality_metric=key),
+                  summary=f"{key} of {m.name} {word} {fmt_number(thr)}",
+                  description=f"{key} of model {m.name} against ground truth is {{value}}, {word} {fmt_number(thr)} "
+                              f"for {format_duration(q.for_)}.",
+                  runbook_url=b.runbook("ModelQualityDegraded", m), panel=panel_link("model", "model.quality", m.name),
+                  group=group, key=key, no_data_state=NODATA_HEALTHY,
+                  scenario=_gauge_scenario([feed], br, near, healthy, {"model": m.name}))
+
+    for job_name, job in (("drift", spec.jobs.drift), ("quality", spec.jobs.quality)):
+        if not job.enabled or (job_name == "quality" and not m.ground_truth):
+            continue
+        sel = M.JOB_LAST_SUCCESS.selector(model=m.name, job=job_name)
+        expr = f"time() - (max by (model, job) ({sel}) or 0 * absent({sel}))"
+        thr = 2 * job.period
+        b.add(name="ModelMonitoringJobStale", layer="model", severity="warning", model=m.name, namespace=m.namespace,
+              expr=expr, op=">", threshold=thr, for_=STALE_FOR,
+              labels=labels("warning", "ModelMonitoringJobStale", job=job_name),
+              summary=f"The {job_name} job of {m.name} has not succeeded for two periods",
+              description=f"The {job_name} monitoring job of model {m.name} last succeeded {{value}} ago (or never), "
+                          f"more than twice its period of {format_duration(job.period)}.",
+              runbook_url=b.runbook("ModelMonitoringJobStale", m),
+              panel=panel_link("model", "model.drift" if job_name == "drift" else "model.quality", m.name),
+              group=group, key=job_name, value_format="duration", no_data_state=NODATA_FIRE,
+              scenario=Scenario(feeds=[], breach=0, near=0, healthy=0, output_labels={"model": m.name, "job": job_name},
+                                custom=_stale_cases(m.name, job_name, thr, b.stale_jobs)))
+        b.stale_jobs.append((m.name, job_name))
+
+
+def _stale_cases(model: str, job: str, thr: float, all_jobs: list[tuple[str, str]]):
+    """Cases on a 5m step (two periods are hours). Every other (model, job) of the fleet reports
+    success throughout, or its absent() clause would fire too."""
+    text = series_text({"__name__": M.JOB_LAST_SUCCESS.name, "model": model, "job": job})
+    step = 5
+
+    def cases(uid, for_s):
+        f = int(for_s // 60)
+        p2 = int(thr // 60)
+        at = p2 + f + 2 * step  # minutes: stale from p2, for f, plus margin
+        n = at // step + 2
+
+        def sampled(values):
+            return [{"series": text, "values": compress(values)}] + background(n)
+
+        def background(count):
+            return [{"series": series_text({"__name__": M.JOB_LAST_SUCCESS.name, "model": m2, "job": j2}),
+                     "values": f"0+{step * 60}x{count - 1}"} for m2, j2 in all_jobs if (m2, j2) != (model, job)]
+
+        short_ok = (p2 + max(step, f // 2)) // step  # index of the sample where the job succeeds again
+        near_c = at * 60 - (thr - 300)
+        absent_at = f + 2 * step
+        return [
+            Case("fires when the last success is older than two periods", sampled([0.0] * n),
+                 [(p2 + f - step, False), (at, True)], {uid: at * 60.0}),
+            Case("fires when the job never reported (absent)", background(absent_at // step + 2),
+                 [(f - step, False), (absent_at, True)], {uid: absent_at * 60.0}),
+            Case("quiet just below two periods", sampled([near_c] * n), [(at, True)], {uid: thr - 300}),
+            Case("quiet when the job succeeds again before for",
+                 sampled([0.0] * short_ok + [short_ok * step * 60.0] * (n - short_ok)), [(at, False)]),
+            Case("quiet when the job succeeds every run",
+                 [{"series": text, "values": f"0+{step * 60}x{n - 1}"}] + background(n), [(at, True)], {uid: 0.0}),
+        ]
+
+    cases.step = step
+    return cases
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def build_catalog(spec) -> tuple[list[AlertDefinition], list[tuple[str, str, str]]]:
+    """All alert definitions of a fleet, and the (alert, model, reason) of every one skipped."""
+    b = _Builder(spec)
+    if not spec.alerting.enabled:
+        return [], [("*", "*", "alerting.enabled is false")]
+    _infrastructure(b)
+    _platform(b)
+    for m in spec.models:
+        _serving(b, m)
+        _behaviour(b, m)
+    uids = [d.uid for d in b.defs]
+    dup = sorted({u for u in uids if uids.count(u) > 1})
+    if dup:
+        raise ValueError(f"two alert definitions share uid {dup[0]!r}")
+    return b.defs, b.skipped
+
+
+def alert_definitions(spec) -> list[AlertDefinition]:
+    return build_catalog(spec)[0]
