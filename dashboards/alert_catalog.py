@@ -489,8 +489,7 @@ def _traffic_cases(feed: Feed, floor: float, lookback: float, uid: str):
                  [(m, False) for m in range(busy, end)]),
             Case("quiet on steady traffic", series([(rate, end)]), [(end - 1, True)], {uid: rate}),
             Case("quiet for a model without traffic in the lookback (no data)",
-                 [{"series": 'up{job="unrelated"}', "values": compress([1.0] * (lb + 20))}],
-                 [(lb + 15, False)]),
+                 [], [(lb + 15, False)]),
         ]
 
     return cases
@@ -640,7 +639,7 @@ def _stale_cases(model: str, job: str, thr: float, all_jobs: list[tuple[str, str
         n = at // step + 2
 
         def sampled(values):
-            return [{"series": text, "values": compress(values)}] + background(n)
+            return [{"series": text, "values": compress(values)}]
 
         def background(count):
             return [{"series": series_text({"__name__": M.JOB_LAST_SUCCESS.name, "model": m2, "job": j2}),
@@ -651,14 +650,18 @@ def _stale_cases(model: str, job: str, thr: float, all_jobs: list[tuple[str, str
         absent_at = f + 2 * step
         return [
             Case("fires when the last success is older than two periods", sampled([0.0] * n),
-                 [(p2 + f - step, False), (at, True)], {uid: at * 60.0}),
-            Case("fires when the job never reported (absent)", background(absent_at // step + 2),
-                 [(f - step, False), (absent_at, True)], {uid: absent_at * 60.0}),
-            Case("quiet just below two periods", sampled([near_c] * n), [(at, True)], {uid: thr - 300}),
-            Case("quiet when the job succeeds again before for",
-                 sampled([0.0] * short_ok + [short_ok * step * 60.0] * (n - short_ok)), [(at, False)]),
+                 [(p2 + f - step, False), (at, True)], {uid: at * 60.0}, background=background(n)),
+            Case("fires when the job never reported (absent)", [],
+                 [(f - step, False), (absent_at, True)], {uid: absent_at * 60.0},
+                 background=background(absent_at // step + 2)),
+            Case("quiet just below two periods", sampled([near_c] * n), [(at, True)], {uid: thr - 300},
+                 background=background(n)),
+            Case("quiet for a staleness shorter than for (the job succeeds again)",
+                 sampled([0.0] * short_ok + [short_ok * step * 60.0] * (n - short_ok)), [(at, False)],
+                 background=background(n)),
             Case("quiet when the job succeeds every run",
-                 [{"series": text, "values": f"0+{step * 60}x{n - 1}"}] + background(n), [(at, True)], {uid: 0.0}),
+                 [{"series": text, "values": f"0+{step * 60}x{n - 1}"}], [(at, True)], {uid: 0.0},
+                 background=background(n)),
         ]
 
     cases.step = step

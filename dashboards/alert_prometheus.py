@@ -90,33 +90,59 @@ def _expected(d: AlertDefinition, value: float, output_labels: dict) -> dict:
 
 
 def promtool_tests(spec) -> dict[str, dict]:
-    """``{alert name: promtool test document}``: every definition's cases, in one file per alert name."""
+    """``{alert name: promtool test document}``: every definition's cases, one file per alert name.
+
+    Cases of same-name definitions with the same title, checks and step whose series do not
+    overlap (other models, namespaces, features) are merged into one test group: promtool
+    evaluates every rule at every step of every group, so fewer groups is most of the run time.
+    """
     defs = alert_definitions(spec)
     by_uid = {d.uid: d for d in defs}
-    files: dict[str, dict] = {}
+    buckets: dict[str, list[dict]] = defaultdict(list)
     for d in defs:
         if d.scenario is None:
             continue
-        step = d.scenario.step
-        doc = files.setdefault(d.name, {"rule_files": [f"../{RULES_FILE}"], "evaluation_interval": f"{step}m",
-                                        "tests": []})
         for case in d.scenario.cases(d.uid, d.for_):
-            checks = []
-            for minute, may_fire in case.checks:
+            key = (case.name, tuple(case.checks), d.scenario.step)
+            names = {s["series"] for s in case.series}
+            for bucket in buckets[d.name]:
+                if bucket["key"] == key and not (bucket["names"] & names):
+                    break
+            else:
+                bucket = {"key": key, "names": set(), "series": [], "values": {}, "titles": [],
+                          "background": None, "step": d.scenario.step}
+                buckets[d.name].append(bucket)
+            bucket["names"] |= names
+            bucket["series"] += case.series
+            bucket["values"].update(case.values)
+            bucket["titles"].append(d.title)
+            bg = {s["series"]: s for s in case.background}
+            bucket["background"] = bg if bucket["background"] is None else {
+                k: v for k, v in bucket["background"].items() if k in bg}
+    files: dict[str, dict] = {}
+    for name, name_buckets in buckets.items():
+        step = name_buckets[0]["step"]
+        doc = {"rule_files": [f"../{RULES_FILE}"], "evaluation_interval": f"{step}m", "tests": []}
+        for bucket in name_buckets:
+            case_name, checks, _ = bucket["key"]
+            series = bucket["series"] + [s for k, s in sorted((bucket["background"] or {}).items())
+                                         if k not in bucket["names"]]
+            alert_tests = []
+            for minute, may_fire in checks:
                 exp = []
                 if may_fire:
-                    for uid, value in sorted(case.values.items()):
+                    for uid, value in sorted(bucket["values"].items()):
                         other = by_uid.get(uid)
-                        if other is not None and other.name == d.name and other.fires(value):
-                            out = case.output_labels if case.output_labels is not None else other.scenario.output_labels
-                            exp.append(_expected(other, value, out))
-                checks.append({"eval_time": f"{minute}m", "alertname": d.name, "exp_alerts": exp})
+                        if other is not None and other.name == name and other.fires(value):
+                            exp.append(_expected(other, value, other.scenario.output_labels))
+                alert_tests.append({"eval_time": f"{minute}m", "alertname": name, "exp_alerts": exp})
             doc["tests"].append({
-                "name": f"{d.title}: {case.name}",
+                "name": f"{case_name} [{'; '.join(bucket['titles'])}]",
                 "interval": f"{step}m",
-                "input_series": case.series,
-                "alert_rule_test": checks,
+                "input_series": series or [{"series": 'up{job="modeldash-test"}', "values": "1"}],
+                "alert_rule_test": alert_tests,
             })
+        files[name] = doc
     return files
 
 

@@ -120,6 +120,9 @@ class Case:
     checks: list[tuple[int, bool]]
     values: dict[str, float] = field(default_factory=dict)  # uid -> value the expression takes
     output_labels: dict[str, str] | None = None  # overrides the scenario's, per case
+    # series every other alert of the name needs to stay quiet (e.g. other jobs reporting);
+    # when cases are merged, only series in every member's background are kept
+    background: list[dict] = field(default_factory=list)
 
 
 @dataclass

@@ -81,8 +81,8 @@ class EmailReceiver(StrictModel):
     (``GF_SMTP_PASSWORD`` from ``password_env``); Alertmanager reads ``password_file``."""
 
     to: list[str] = Field(min_length=1)
-    from_: str | None = Field(default=None, alias="from")
-    smarthost: str | None = None
+    from_: str = Field(alias="from")
+    smarthost: str
     auth_username: str | None = None
     password_env: str | None = None
     password_file: str | None = None
@@ -104,7 +104,7 @@ class EmailReceiver(StrictModel):
     @field_validator("smarthost")
     @classmethod
     def _smarthost(cls, v):
-        if v is not None and not re.match(r"^[A-Za-z0-9.-]+:\d+$", v):
+        if not re.match(r"^[A-Za-z0-9.-]+:\d+$", v):
             raise ValueError(f"{v!r} is not host:port (e.g. smtp.example.com:587)")
         return v
 

@@ -132,3 +132,7 @@ def lint(target):
         click.echo(f"{len(problems)} problem(s)", err=True)
         sys.exit(EXIT_FINDINGS)
     click.echo(f"lint: {len(files)} files, no problems")
+
+from modeldash.scripts.cmd_test_rules import test_rules  # noqa: E402
+
+main.add_command(test_rules)

@@ -7,6 +7,7 @@ from pathlib import Path
 from modeldash.dashboards.spec import FleetSpec
 from modeldash.scripts.cli import BadInput
 from modeldash.scripts.lint import Problem, lint_dashboards
+from modeldash.scripts.lint_alerts import lint_alerts
 from modeldash.scripts.output_dashboards import DASHBOARD_DIR
 
 
@@ -42,4 +43,5 @@ def lint_files(files: dict[str, str], spec: FleetSpec | None = None, parsed: dic
                 problems.append(Problem(rel, "", f"not JSON: {exc}"))
     known = [spec.datasource.uid] if spec else []
     problems += lint_dashboards(boards, known)
+    problems += [Problem("alerts", "", reason) for reason in lint_alerts(files)]
     return sorted(problems)

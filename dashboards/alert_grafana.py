@@ -1,0 +1,138 @@
+"""Grafana-managed side of the alert catalogue: provisioning-API rule groups and the file format.
+
+Each rule is query A (the Prometheus expression, instant) -> reduce B (last) -> condition C
+(``threshold`` for > and <, ``math`` for >= and <=, which threshold only has since Grafana 11.x
+minors), all server-side expressions with ``datasourceUid: "__expr__"``. Never
+``classic_conditions`` and never grafanalib's AlertRulev9 shape, which current Grafana rejects.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from modeldash.dashboards.alert_catalog import AlertDefinition, alert_definitions, render_template
+from modeldash.dashboards.spec_base import format_duration
+
+EXPR_UID = "__expr__"
+GRAFANA_VALUE = "$values.B.Value"
+_THRESHOLD_TYPES = {">": "gt", "<": "lt"}
+_QUERY_RANGE = 600  # seconds of relativeTimeRange for the instant query
+
+
+def condition_model(d: AlertDefinition) -> dict:
+    """The model of refId C: a threshold for > and <, a math comparison otherwise."""
+    base = {"refId": "C", "datasource": {"type": EXPR_UID, "uid": EXPR_UID}}
+    if d.op in _THRESHOLD_TYPES:
+        return {**base, "type": "threshold", "expression": "B",
+                "conditions": [{"evaluator": {"type": _THRESHOLD_TYPES[d.op], "params": [d.threshold]}}]}
+    return {**base, "type": "math", "expression": f"$B {d.op} {d.threshold_text}"}
+
+
+def rule_data(d: AlertDefinition, datasource_uid: str) -> list[dict]:
+    return [
+        {
+            "refId": "A",
+            "relativeTimeRange": {"from": _QUERY_RANGE, "to": 0},
+            "datasourceUid": datasource_uid,
+            "model": {
+                "refId": "A",
+                "datasource": {"type": "prometheus", "uid": datasource_uid},
+                "expr": d.expr,
+                "instant": True,
+                "range": False,
+                "editorMode": "code",
+                "intervalMs": 1000,
+                "maxDataPoints": 43200,
+            },
+        },
+        {
+            "refId": "B",
+            "relativeTimeRange": {"from": 0, "to": 0},
+            "datasourceUid": EXPR_UID,
+            "model": {"refId": "B", "datasource": {"type": EXPR_UID, "uid": EXPR_UID}, "type": "reduce",
+                      "expression": "A", "reducer": "last"},
+        },
+        {
+            "refId": "C",
+            "relativeTimeRange": {"from": 0, "to": 0},
+            "datasourceUid": EXPR_UID,
+            "model": condition_model(d),
+        },
+    ]
+
+
+def _annotations(d: AlertDefinition) -> dict:
+    dash, panel = d.panel
+    return {
+        "summary": render_template(d.summary, GRAFANA_VALUE, d.value_format),
+        "description": render_template(d.description, GRAFANA_VALUE, d.value_format),
+        "runbook_url": d.runbook_url,
+        "__dashboardUid__": dash,
+        "__panelId__": str(panel),
+    }
+
+
+def api_rule(spec, d: AlertDefinition) -> dict:
+    """A ProvisionedAlertRule (``/api/v1/provisioning/alert-rules``)."""
+    return {
+        "uid": d.uid,
+        "orgID": spec.alerting.grafana.org_id,
+        "folderUID": spec.folder_uid,
+        "ruleGroup": d.group,
+        "title": d.title,
+        "condition": "C",
+        "data": rule_data(d, spec.datasource.uid),
+        "noDataState": d.no_data_state,
+        "execErrState": d.exec_err_state,
+        "for": d.for_text,
+        "labels": dict(d.labels),
+        "annotations": _annotations(d),
+        "isPaused": False,
+    }
+
+
+def _grouped(spec) -> dict[str, list[AlertDefinition]]:
+    groups: dict[str, list[AlertDefinition]] = defaultdict(list)
+    for d in alert_definitions(spec):
+        groups[d.group].append(d)
+    return dict(sorted(groups.items()))
+
+
+def grafana_rule_groups(spec) -> list[dict]:
+    """Rule groups in the API shape (``PUT /api/v1/provisioning/folder/{uid}/rule-groups/{group}``)."""
+    interval = int(spec.alerting.interval)
+    return [
+        {"title": name, "folderUid": spec.folder_uid, "interval": interval,
+         "rules": [api_rule(spec, d) for d in defs]}
+        for name, defs in _grouped(spec).items()
+    ]
+
+
+def file_rule(spec, d: AlertDefinition) -> dict:
+    """The same rule in Grafana's file-provisioning format (dashboardUid/panelId, no folderUID)."""
+    api = api_rule(spec, d)
+    ann = {k: v for k, v in api["annotations"].items() if not k.startswith("__")}
+    dash, panel = d.panel
+    return {
+        "uid": api["uid"],
+        "title": api["title"],
+        "condition": api["condition"],
+        "data": api["data"],
+        "dashboardUid": dash,
+        "panelId": panel,
+        "noDataState": api["noDataState"],
+        "execErrState": api["execErrState"],
+        "for": api["for"],
+        "labels": api["labels"],
+        "annotations": ann,
+        "isPaused": False,
+    }
+
+
+def grafana_file_groups(spec) -> list[dict]:
+    interval = format_duration(spec.alerting.interval)
+    org = spec.alerting.grafana.org_id
+    return [
+        {"orgId": org, "name": name, "folder": spec.grafana.folder, "interval": interval,
+         "rules": [file_rule(spec, d) for d in defs]}
+        for name, defs in _grouped(spec).items()
+    ]

@@ -1,0 +1,57 @@
+"""Alerts as code: the public interface other modules and helpers code against.
+
+One ``AlertDefinition`` per alert (``alert_catalog``) becomes Grafana-managed rules
+(``alert_grafana``), Prometheus rules and promtool tests (``alert_prometheus``) and is routed by
+``routing``. Everything here is pure: building, never writing.
+"""
+from __future__ import annotations
+
+from modeldash.dashboards.alert_catalog import AlertDefinition, alert_definitions, build_catalog
+from modeldash.dashboards.alert_grafana import grafana_file_groups, grafana_rule_groups
+from modeldash.dashboards.alert_prometheus import (
+    count_cases,
+    prometheus_rule_manifests,
+    prometheus_rules,
+    promtool_tests,
+)
+from modeldash.dashboards.recording_rules import (
+    RECORDED_ERROR_RATIO,
+    RECORDED_LATENCY,
+    RECORDED_LATENCY_P50,
+    RECORDED_LATENCY_P95,
+    RECORDED_LATENCY_P99,
+    RECORDED_NAMES,
+    RECORDED_REQUEST_RATE,
+    recorded,
+    recording_rules,
+)
+from modeldash.dashboards.routing import (
+    alertmanager_config,
+    contact_points,
+    grafana_file_contact_points,
+    grafana_file_policies,
+    notification_policy_subtree,
+)
+
+__all__ = [
+    "AlertDefinition", "alert_definitions", "build_catalog", "grafana_rule_groups", "grafana_file_groups",
+    "grafana_alerting_provisioning", "contact_points", "notification_policy_subtree", "alertmanager_config",
+    "prometheus_rules", "prometheus_rule_manifests", "promtool_tests", "count_cases", "rule_uids",
+    "recording_rules", "recorded", "RECORDED_REQUEST_RATE", "RECORDED_LATENCY", "RECORDED_LATENCY_P50",
+    "RECORDED_LATENCY_P95", "RECORDED_LATENCY_P99", "RECORDED_ERROR_RATIO", "RECORDED_NAMES",
+]
+
+
+def rule_uids(spec) -> list[str]:
+    """Stable uids of every generated Grafana rule (``[a-z0-9-]``, 1-40 chars, from name + model)."""
+    return [d.uid for d in alert_definitions(spec)]
+
+
+def grafana_alerting_provisioning(spec) -> dict:
+    """Grafana's alerting file-provisioning document (the k8s helper adds ``deleteRules``)."""
+    return {
+        "apiVersion": 1,
+        "groups": grafana_file_groups(spec),
+        "contactPoints": grafana_file_contact_points(spec),
+        "policies": grafana_file_policies(spec),
+    }

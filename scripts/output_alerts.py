@@ -1,0 +1,58 @@
+"""Output family ``alerts``: Grafana rules and routing, Prometheus rules and their promtool tests,
+and the Alertmanager config, all from the one alert catalogue.
+
+Files (relative to the output folder):
+  alerts/grafana-rule-groups.json   rule groups in the provisioning-API shape (the sync PUTs them)
+  alerts/contact-points.json        contact points, API shape, secrets as $ENV_VAR references
+  alerts/notification-policy.json  the policy subtree modeldash owns (grafted by the sync)
+  alerts/grafana-alerting.yaml      the same for Grafana's file provisioning (sidecar)
+  prometheus/rules.yaml             alerting + recording rules (rule_files / promtool check rules)
+  prometheus/tests/<Alert>.yaml     promtool unit tests, one file per alert name
+  alertmanager/alertmanager.yaml    routing for the kube-prometheus-stack path (amtool check-config)
+"""
+from __future__ import annotations
+
+import yaml
+
+from modeldash.dashboards import alerts as A
+from modeldash.scripts.render import RenderContext, dumps_json
+
+
+def dumps_yaml(obj) -> str:
+    return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, allow_unicode=True, width=120)
+
+
+def alert_files(ctx: RenderContext) -> dict[str, str]:
+    spec = ctx.spec
+    defs, skipped = A.build_catalog(spec)
+    if not defs:
+        ctx.summary.append("alerts: disabled (alerting.enabled is false)")
+        return {}
+    groups = A.grafana_rule_groups(spec)
+    objects = {
+        "alerts/grafana-rule-groups.json": groups,
+        "alerts/contact-points.json": A.contact_points(spec),
+        "alerts/notification-policy.json": A.notification_policy_subtree(spec),
+    }
+    files = {path: dumps_json(obj) for path, obj in objects.items()}
+    yaml_objects = {
+        "alerts/grafana-alerting.yaml": A.grafana_alerting_provisioning(spec),
+        "prometheus/rules.yaml": A.prometheus_rules(spec),
+    }
+    am = A.alertmanager_config(spec)
+    if am:
+        yaml_objects["alertmanager/alertmanager.yaml"] = am
+    tests = A.promtool_tests(spec)
+    for name, doc in tests.items():
+        yaml_objects[f"prometheus/tests/{name}.yaml"] = doc
+    files.update({path: dumps_yaml(obj) for path, obj in yaml_objects.items()})
+    ctx.parsed.update(objects)
+    ctx.parsed.update(yaml_objects)
+    ctx.manifest["alert_rule_uids"] = sorted(d.uid for d in defs)
+    if skipped:
+        ctx.manifest["alerts_skipped"] = [f"{a} ({m}): {why}" for a, m, why in skipped]
+    ctx.summary.append(
+        f"alerts: {len(defs)} rules in {len(groups)} groups, {A.count_cases(tests)} promtool test cases"
+        + (f", {len(skipped)} skipped (see manifest)" if skipped else "")
+    )
+    return files

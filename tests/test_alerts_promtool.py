@@ -1,0 +1,144 @@
+"""The generated rules and alert tests against the real promtool and amtool (Debian packages)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modeldash.dashboards import alerts as A
+from modeldash.dashboards.spec import load_spec_data
+
+PROMTOOL = shutil.which("promtool")
+AMTOOL = shutil.which("amtool")
+needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (make test installs it)")
+needs_amtool = pytest.mark.skipif(AMTOOL is None, reason="amtool not installed (make test installs it)")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from modeldash.scripts.cli import main
+
+    out = tmp_path_factory.mktemp("alerts") / "out"
+    result = CliRunner().invoke(main, ["render", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def test_rules_run(rendered):
+    """``modeldash test-rules`` over the example fleet's output, run once for the module."""
+    from click.testing import CliRunner
+
+    from modeldash.scripts.cli import main
+
+    return CliRunner().invoke(main, ["test-rules", str(rendered)])
+
+
+@needs_promtool
+def test_promtool_check_rules_passes(rendered):
+    proc = subprocess.run([PROMTOOL, "check", "rules", str(rendered / "prometheus" / "rules.yaml")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout
+
+
+@needs_promtool
+def test_generated_promtool_tests_all_pass_and_report_per_alert(rendered, test_rules_run, example_spec):
+    assert test_rules_run.exit_code == 0, test_rules_run.output
+    tests = A.promtool_tests(example_spec)
+    total = A.count_cases(tests)
+    assert f"{len(tests)} alerts, {total} test cases, 0 failed" in test_rules_run.output
+    for name, doc in tests.items():
+        assert f"pass  {name}" in test_rules_run.output
+        assert f"{len(doc['tests'])} cases" in test_rules_run.output
+    # every Prometheus alert has: fires after for, quiet below, quiet for a short breach, quiet healthy
+    for d in A.alert_definitions(example_spec):
+        case_names = {t["name"] for t in tests[d.name]["tests"] if f"[{d.title}" in t["name"] or f"; {d.title}" in t["name"]}
+        assert any("fires" in n for n in case_names), d.title
+        assert any("below" in n or "above the floor" in n for n in case_names), d.title
+        assert any("shorter" in n for n in case_names), d.title
+        assert any("healthy" in n or "steady" in n or "every run" in n for n in case_names), d.title
+
+
+def test_required_scenarios_are_generated(example_spec):
+    tests = A.promtool_tests(example_spec)
+    pod = [t for t in tests["PodNotRunning"]["tests"] if "Succeeded pod of a finished Job" in t["name"]]
+    assert pod and all(c["exp_alerts"] == [] for t in pod for c in t["alert_rule_test"])
+    assert any('phase="Succeeded"' in s["series"] and s["values"].startswith("1") for s in pod[0]["input_series"])
+    # ModelLatencyP95High quiet at 450 ms on the knative-legacy (millisecond) backend
+    fraud = next(d for d in A.alert_definitions(example_spec)
+                 if d.name == "ModelLatencyP95High" and d.model == "fraud-detector")
+    assert example_spec.backend_for(next(m for m in example_spec.models if m.name == "fraud-detector")).latency_unit == "ms"
+    assert fraud.threshold == 500
+    assert fraud.scenario.near == pytest.approx(450)
+    quiet = next(t for t in tests["ModelLatencyP95High"]["tests"]
+                 if t["name"].startswith("quiet just below the threshold") and fraud.title in t["name"])
+    assert all(c["exp_alerts"] == [] for c in quiet["alert_rule_test"])
+    assert any("revision_request_latencies_bucket" in s["series"] for s in quiet["input_series"])
+    # the traffic alert is proven to fire when the series vanish
+    vanish = next(t for t in tests["ModelTrafficStopped"]["tests"] if "series vanish" in t["name"])
+    assert any(" _x" in s["values"] for s in vanish["input_series"])
+    assert any(c["exp_alerts"] for c in vanish["alert_rule_test"])
+
+
+@needs_promtool
+def test_a_broken_threshold_makes_promtool_fail(example_data, tmp_path):
+    """Tests generated for CPU > 85 % must fail against rules whose threshold drifted to 99 %."""
+    good = load_spec_data(example_data, "good")
+    example_data["infrastructure"] = {"node_cpu": {"warning": 0.99}}
+    broken = load_spec_data(example_data, "broken")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(A.prometheus_rules(broken)))
+    doc = A.promtool_tests(good)["HighNodeCPUUsage"]
+    (tmp_path / "tests" / "HighNodeCPUUsage.yaml").write_text(yaml.safe_dump(doc))
+    proc = subprocess.run([PROMTOOL, "test", "rules", "HighNodeCPUUsage.yaml"], cwd=tmp_path / "tests",
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "FAILED" in proc.stdout + proc.stderr
+    # and the same tests pass against the right rules
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(A.prometheus_rules(good)))
+    proc = subprocess.run([PROMTOOL, "test", "rules", "HighNodeCPUUsage.yaml"], cwd=tmp_path / "tests",
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@needs_promtool
+def test_test_rules_reports_failures_with_exit_1(rendered, tmp_path, cli):
+    out = tmp_path / "out"
+    shutil.copytree(rendered, out)
+    doc = yaml.safe_load((out / "prometheus" / "tests" / "NodeNotReady.yaml").read_text())
+    doc["tests"][0]["alert_rule_test"][-1]["exp_alerts"] = []  # expect silence where the alert fires
+    (out / "prometheus" / "tests" / "NodeNotReady.yaml").write_text(yaml.safe_dump(doc))
+    for other in (out / "prometheus" / "tests").glob("*.yaml"):
+        if other.name != "NodeNotReady.yaml":
+            other.unlink()
+    result = cli("test-rules", out)
+    assert result.exit_code == 1, result.output
+    assert "FAIL  NodeNotReady" in result.output and "1 of 4 cases failed" in result.output
+
+
+def test_test_rules_without_promtool_is_a_clear_error(rendered, cli):
+    result = cli("test-rules", rendered, "--promtool", "/nonexistent/promtool")
+    assert result.exit_code == 2
+    assert "promtool not found" in result.output and "Traceback" not in result.output
+
+
+@needs_amtool
+def test_alertmanager_config_passes_amtool(rendered, tmp_path):
+    path = rendered / "alertmanager" / "alertmanager.yaml"
+    proc = subprocess.run([AMTOOL, "check-config", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    conf = yaml.safe_load(path.read_text())
+    receivers = {r["name"]: r for r in conf["receivers"]}
+    assert receivers["ml-oncall"]["slack_configs"][0]["api_url_file"].startswith("/etc/alertmanager/secrets/")
+    assert receivers["ml-oncall"]["email_configs"][0]["auth_password_file"].startswith("/etc/alertmanager/secrets/")
+    # amtool does reject a broken config (so the check above can fail)
+    conf["route"]["routes"][0]["receiver"] = "nobody"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(conf))
+    assert subprocess.run([AMTOOL, "check-config", str(broken)], capture_output=True).returncode != 0
