@@ -107,6 +107,7 @@ def test_a_huge_dashboard_stops_render_with_exit_2_and_writes_nothing(cli, tmp_p
     data = spec_data()
     n = 3000  # a classifier with thousands of classes: the class-share panel grows with each one
     data["models"][0]["classes"] = {f"class_{i:05d}": 1 / n for i in range(n)}
+    data["alerting"] = {"enabled": False}  # per-class alerts and their promtool cases are not the point here
     out = tmp_path / "out"
     result = cli("render", write_spec(data), "-o", out)
     assert result.exit_code == 2, result.output
@@ -144,12 +145,20 @@ def test_render_twice_after_removing_a_model_yields_delete_rules_for_exactly_its
     alerting = out / "provisioning/alerting/modeldash.yaml"
     assert alerting.exists(), "needs modeldash.dashboards.alerts (issue 3) on this branch"
     first = yaml.safe_load(alerting.read_text())
-    removed = data["models"].pop(2)["name"]
-    its_rules = sorted(r["uid"] for g in first["groups"] for r in g["rules"] if r.get("labels", {}).get("model") == removed)
+    gone = data["models"].pop(2)
+    assert gone["namespace"] not in {m["namespace"] for m in data["models"]}
+    # its rules: the model's own, and the platform rules of the namespace only it used
+    its_rules = sorted(
+        r["uid"] for g in first["groups"] for r in g["rules"]
+        if r["labels"].get("model") == gone["name"]
+        or ("model" not in r["labels"] and r["labels"].get("namespace") == gone["namespace"])
+    )
     assert its_rules, "the alerts module labels each per-model rule with its model"
     result = cli("render", write_spec(data), "-o", out)
     assert result.exit_code == 0, result.output
     second = yaml.safe_load(alerting.read_text())
     assert sorted(d["uid"] for d in second["deleteRules"]) == its_rules
     remaining = {r["uid"] for g in second["groups"] for r in g["rules"]}
-    assert not remaining & set(its_rules)
+    first_uids = {r["uid"] for g in first["groups"] for r in g["rules"]}
+    assert first_uids - remaining == set(its_rules)
+    assert f"deleteRules for {len(its_rules)} vanished alert rule(s)" in result.output
