@@ -133,9 +133,14 @@ def alert_files(spec: FleetSpec, alerting: dict, delete_uids: list[str]) -> list
     overwrites an older list: a stale one could delete a rule that came back.
     """
     prefix = spec.kubernetes.name_prefix
+    groups = alerting.get("groups", [])
+    names = [str(g["name"]) for g in groups]
     out = []
-    for group in alerting.get("groups", []):
-        stem = k8s_name(prefix, "alerts", str(group.get("folder", "")), str(group["name"]))
+    for group, name in zip(groups, names):
+        short = name[len(prefix) + 1:] if name.startswith(prefix + "-") else name
+        # the folder joins the name only when two folders hold a group of the same name
+        folder = str(group.get("folder", "")) if names.count(name) > 1 else ""
+        stem = k8s_name(prefix, "alerts", folder, short)
         out.append(AlertFile(stem, {"apiVersion": 1, "groups": [group]}))
     routing = {k: v for k, v in alerting.items() if k not in ("apiVersion", "groups", "deleteRules")}
     if routing:

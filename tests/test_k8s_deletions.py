@@ -43,7 +43,7 @@ def test_removing_a_model_yields_delete_rules_for_exactly_its_rules():
     gone = [o for o in plan_objects(second) if removed in o]
     assert f"ConfigMap/monitoring/modeldash-dash-md-model-{removed}" in gone
     assert f"PodMonitor/monitoring/modeldash-model-{removed}" in gone
-    assert any(f"modeldash-alerts-ml-models-{removed}" in o for o in gone)
+    assert f"ConfigMap/monitoring/modeldash-alerts-{removed}" in gone
     assert "k8s/deletions.txt" in second.files
     assert f"kubectl delete --ignore-not-found -n monitoring configmap/modeldash-dash-md-model-{removed}" in second.files["k8s/deletions.txt"]
     assert any(f"modeldash-dash-md-model-{removed}" in line for line in second.summary)

@@ -251,3 +251,13 @@ def test_disabled_k8s_tree_skips_manifests_and_size_limits_but_keeps_provisionin
     assert not any(rel.startswith("k8s/") for rel in result.files)
     assert "provisioning/alerting/modeldash.yaml" in result.files
     assert any("kubernetes.enabled: false" in line for line in result.summary)
+
+
+def test_alert_configmap_names_are_short_and_unique_across_folders():
+    fleet = spec()
+    doc = alerting_doc(fleet)
+    doc["groups"].append({**doc["groups"][0], "folder": "Other", "rules": [{"uid": "other-rule", "title": "X"}]})
+    stems = [f.stem for f in km.alert_files(fleet, doc, [])]
+    assert "modeldash-alerts-churn-classifier" in stems
+    assert "modeldash-alerts-ml-models-fraud-detector" in stems and "modeldash-alerts-other-fraud-detector" in stems
+    assert len(stems) == len(set(stems))
