@@ -110,6 +110,7 @@ class AlertFile:
 
     stem: str  # k8s name of the ConfigMap, also the data key (``<stem>.yaml``)
     content: dict
+    role: str = "group"  # "group", "routing" or "deletions"
 
 
 def rule_uids(alerting: dict) -> list[str]:
@@ -118,8 +119,8 @@ def rule_uids(alerting: dict) -> list[str]:
 
 
 def alerting_with_deletions(alerting: dict, delete_uids: list[str]) -> dict:
-    """The whole provisioning document for a file-provisioned Grafana, ``deleteRules`` included."""
-    doc = {k: v for k, v in alerting.items() if k != "deleteRules"}
+    """The provisioning document without its rule groups (those go one file each), ``deleteRules`` added."""
+    doc = {k: v for k, v in alerting.items() if k not in ("groups", "deleteRules")}
     doc.setdefault("apiVersion", 1)
     doc["deleteRules"] = [{"orgId": 1, "uid": uid} for uid in delete_uids]
     return doc
@@ -144,10 +145,11 @@ def alert_files(spec: FleetSpec, alerting: dict, delete_uids: list[str]) -> list
         out.append(AlertFile(stem, {"apiVersion": 1, "groups": [group]}))
     routing = {k: v for k, v in alerting.items() if k not in ("apiVersion", "groups", "deleteRules")}
     if routing:
-        out.append(AlertFile(k8s_name(prefix, "alerting-routing"), {"apiVersion": 1, **routing}))
+        out.append(AlertFile(k8s_name(prefix, "alerting-routing"), {"apiVersion": 1, **routing}, "routing"))
     out.append(AlertFile(
         k8s_name(prefix, "alerting-deletions"),
         {"apiVersion": 1, "deleteRules": [{"orgId": 1, "uid": uid} for uid in delete_uids]},
+        "deletions",
     ))
     stems = [f.stem for f in out]
     dup = sorted({s for s in stems if stems.count(s) > 1})

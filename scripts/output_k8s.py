@@ -119,8 +119,14 @@ def render_k8s(
         objects = set()
     plan = plan_deletions(previous or {}, current_uids, objects, k.keep_deletions_for)
     if alerting is not None:
+        # Each rule group is serialised once and used twice: as a ConfigMap's data and as its own
+        # file in provisioning/alerting/ (Grafana reads every file there), beside modeldash.yaml
+        # with contact points, policies and deleteRules.
         for f in km.alert_files(spec, alerting, plan.rule_uids):
-            manifests[f"{K8S}/alerting/{f.stem}.yaml"] = km.alert_configmap(spec, f.stem, dump_yaml(f.content))
+            text = dump_yaml(f.content)
+            manifests[f"{K8S}/alerting/{f.stem}.yaml"] = km.alert_configmap(spec, f.stem, text)
+            if f.role == "group":
+                out.files[f"{PROVISIONING}/alerting/{f.stem}.yaml"] = text
         out.files[f"{PROVISIONING}/alerting/modeldash.yaml"] = dump_yaml(
             km.alerting_with_deletions(alerting, plan.rule_uids)
         )

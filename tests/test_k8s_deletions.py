@@ -138,13 +138,19 @@ def test_render_twice_after_removing_a_model_lists_its_objects_to_delete(cli, tm
     assert not any(name in listed for name in kept)
 
 
+def _groups(out) -> list[dict]:
+    """Every rule group of the provisioning tree: one file per group beside modeldash.yaml."""
+    paths = sorted((out / "provisioning/alerting").glob("*.yaml"))
+    return [g for p in paths for g in (yaml.safe_load(p.read_text()).get("groups") or [])]
+
+
 def test_render_twice_after_removing_a_model_yields_delete_rules_for_exactly_its_rules(cli, tmp_path, write_spec):
     data = spec_data()
     out = tmp_path / "out"
     assert cli("render", write_spec(data), "-o", out).exit_code == 0
     alerting = out / "provisioning/alerting/modeldash.yaml"
     assert alerting.exists(), "needs modeldash.dashboards.alerts (issue 3) on this branch"
-    first = yaml.safe_load(alerting.read_text())
+    first = {"groups": _groups(out)}
     gone = data["models"].pop(2)
     assert gone["namespace"] not in {m["namespace"] for m in data["models"]}
     # its rules: the model's own, and the platform rules of the namespace only it used
@@ -156,7 +162,7 @@ def test_render_twice_after_removing_a_model_yields_delete_rules_for_exactly_its
     assert its_rules, "the alerts module labels each per-model rule with its model"
     result = cli("render", write_spec(data), "-o", out)
     assert result.exit_code == 0, result.output
-    second = yaml.safe_load(alerting.read_text())
+    second = {**yaml.safe_load(alerting.read_text()), "groups": _groups(out)}
     assert sorted(d["uid"] for d in second["deleteRules"]) == its_rules
     remaining = {r["uid"] for g in second["groups"] for r in g["rules"]}
     first_uids = {r["uid"] for g in first["groups"] for r in g["rules"]}
