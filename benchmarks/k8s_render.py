@@ -30,10 +30,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", type=int, default=1000)
     ap.add_argument("--out", type=Path, default=None, help="also write the tree here (default: a temp dir)")
+    ap.add_argument("--server-side-apply", action="store_true",
+                    help="set kubernetes.server_side_apply: true (ConfigMaps may exceed 262,144 bytes)")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    spec = load_spec_data(fleet_data(args.models), "<generated>")
+    data = fleet_data(args.models)
+    if args.server_side_apply:
+        data["kubernetes"] = {"server_side_apply": True}
+    spec = load_spec_data(data, "<generated>")
     t1 = time.perf_counter()
     boards = [(d.uid, d.folder_title, d.json) for d in build_dashboards(spec)]
     alerting, rules = _alerting(spec)
@@ -57,7 +62,7 @@ def main() -> None:
         t6 = time.perf_counter()
 
     k8s_bytes = sum(len(t.encode()) for r, t in files.items() if r.startswith("k8s/"))
-    print(f"models: {args.models}")
+    print(f"models: {args.models}; server_side_apply: {spec.kubernetes.server_side_apply}")
     print(f"spec load: {t1 - t0:.2f} s; dashboards + alerts built: {t2 - t1:.2f} s ({len(boards)} dashboards, "
           f"alerts module {'present' if alerting is not None else 'absent'})")
     print(f"k8s + provisioning trees (render_k8s + kustomization): {t3 - t2:.2f} s, "
