@@ -606,9 +606,8 @@ def _behaviour(b: _Builder, m):
                   group=group, key=key, no_data_state=NODATA_HEALTHY,
                   scenario=_gauge_scenario([feed], br, near, healthy, {"model": m.name}))
 
-    for job_name, job in (("drift", spec.jobs.drift), ("quality", spec.jobs.quality)):
-        if not job.enabled or (job_name == "quality" and not m.ground_truth):
-            continue
+    for job_name in spec.jobs.enabled_for(m):
+        job = getattr(spec.jobs, job_name)
         sel = M.JOB_LAST_SUCCESS.selector(model=m.name, job=job_name)
         expr = f"time() - (max by (model, job) ({sel}) or 0 * absent({sel}))"
         thr = 2 * job.period

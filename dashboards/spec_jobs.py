@@ -1,19 +1,24 @@
-"""Spec section ``jobs``: the batch monitoring jobs (drift, quality) and where they push.
+"""Spec section ``jobs``: the batch monitoring jobs (drift, quality), where they read and push.
 
 The schedule drives the CronJob; ``period`` is how often that schedule fires, which the
-``ModelMonitoringJobStale`` alert uses (stale after two periods without a success).
+``ModelMonitoringJobStale`` alert uses (stale after two periods without a success). ``window``
+(default: the period) is how much production data each run scores, ending ``delay`` before the
+run (labels arrive late). ``models`` says per model where its data lives; every key has a
+default that follows the model's name, so a fleet needs none of it to render.
 """
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
-from modeldash.dashboards.spec_base import DurationField, StrictModel
+from modeldash.dashboards.spec_base import DNS_LABEL_RE, DurationField, StrictModel
 
 
 class JobSpec(StrictModel):
     enabled: bool = True
     schedule: str = "0 * * * *"
     period: DurationField = 3600.0
+    window: DurationField | None = None
+    delay: DurationField = 0.0
 
     @field_validator("schedule")
     @classmethod
@@ -29,9 +34,93 @@ class JobSpec(StrictModel):
             raise ValueError("must be a positive duration")
         return v
 
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v):
+        if v is not None and v <= 0:
+            raise ValueError("must be a positive duration")
+        return v
+
+    @property
+    def window_seconds(self) -> float:
+        return self.window if self.window is not None else self.period
+
+
+def _column(v: str) -> str:
+    if not v or len(v) > 128:
+        raise ValueError("column name must be 1 to 128 characters")
+    return v
+
+
+class ModelJobSettings(StrictModel):
+    """Where one model's jobs read: sources are ``table:NAME``, ``query:SQL`` or a .csv/.parquet path."""
+
+    inputs: str | None = None  # inference inputs (+ predictions); default table:<model>_inputs
+    predictions: str | None = None  # default table:<model>_predictions
+    labels: str | None = None  # delayed ground truth; default table:<model>_labels
+    timestamp_column: str = "timestamp"
+    id_column: str = "request_id"
+    prediction_column: str = "prediction"
+    label_column: str = "label"
+    baseline_configmap: str | None = None  # ConfigMap with key baseline.json; default <model>-baseline
+
+    _cols = field_validator("timestamp_column", "id_column", "prediction_column", "label_column")(
+        classmethod(lambda cls, v: _column(v))
+    )
+
+    @field_validator("baseline_configmap")
+    @classmethod
+    def _cm(cls, v):
+        if v is not None and (len(v) > 63 or not DNS_LABEL_RE.match(v)):
+            raise ValueError(f"{v!r} is not a Kubernetes name")
+        return v
+
 
 class JobsSpec(StrictModel):
     drift: JobSpec = JobSpec()
     quality: JobSpec = JobSpec(schedule="0 */6 * * *", period=21600.0)
     image: str = "ghcr.io/example/modeldash-jobs:0.1.0"
     pushgateway_url: str = "http://prometheus-pushgateway.monitoring.svc:9091"
+    namespace: str = "monitoring"
+    database_secret: str = "modeldash-db"  # Secret whose key `url` is the SQLAlchemy URL
+    pushgateway_selector: dict[str, str] = Field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus-pushgateway"})
+    pushgateway_port: str = "http"
+    service_monitor_labels: dict[str, str] = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
+    models: dict[str, ModelJobSettings] = Field(default_factory=dict)
+
+    @field_validator("namespace", "database_secret")
+    @classmethod
+    def _dns(cls, v):
+        if len(v) > 63 or not DNS_LABEL_RE.match(v):
+            raise ValueError(f"{v!r} is not a Kubernetes name")
+        return v
+
+    def enabled_for(self, model) -> list[str]:
+        """Which jobs a model gets: drift when it has features, quality when it has ground truth.
+
+        The CronJobs and the ``ModelMonitoringJobStale`` alerts both ask this, so an alert
+        never watches a job that was not deployed.
+        """
+        out = []
+        if self.drift.enabled and model.features:
+            out.append("drift")
+        if self.quality.enabled and model.ground_truth:
+            out.append("quality")
+        return out
+
+    def for_model(self, name: str) -> ModelJobSettings:
+        """The settings of one model with every default filled in."""
+        own = self.models.get(name) or ModelJobSettings()
+        base = name.replace("-", "_")
+        return own.model_copy(update={
+            "inputs": own.inputs or f"table:{base}_inputs",
+            "predictions": own.predictions or f"table:{base}_predictions",
+            "labels": own.labels or f"table:{base}_labels",
+            "baseline_configmap": own.baseline_configmap or f"{name}-baseline",
+        })
+
+    def unknown_models(self, model_names) -> list[str]:
+        """Keys of ``jobs.models`` that name no model of the fleet."""
+        return sorted(set(self.models) - set(model_names))
+
+

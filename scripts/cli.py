@@ -103,8 +103,12 @@ def render(spec, out_dir, no_lint):
 
 @main.command()
 @click.argument("target", required=False, type=click.Path(path_type=str))
+@click.option("--prometheus", "prometheus_url", metavar="URL", default=None,
+              help="Also run every panel query against this Prometheus; report panels without data.")
+@click.option("--rate-interval", default="1m", show_default=True,
+              help="What $__rate_interval becomes for --prometheus (4x the scrape interval).")
 @guarded
-def lint(target):
+def lint(target, prometheus_url, rate_interval):
     """Check a spec (rendered in memory) or a rendered output folder.
 
     Checks every dashboard against Grafana's official JSON schemas (dashboard and panel
@@ -116,10 +120,15 @@ def lint(target):
       modeldash lint                 # the bundled example fleet
       modeldash lint fleet.yaml
       modeldash lint out/
+      modeldash lint fleet.yaml --prometheus http://localhost:9090   # live: every panel has data
     """
     from modeldash.scripts.lint_output import lint_files, read_tree
     from modeldash.scripts.render import build_files
 
+    if prometheus_url:
+        from modeldash.scripts.cmd_live import check_reachable
+
+        check_reachable(prometheus_url)
     if target and Path(target).is_dir():
         files, fleet = read_tree(Path(target)), None
     else:
@@ -128,11 +137,29 @@ def lint(target):
     problems = lint_files(files, fleet)
     for p in problems:
         click.echo(str(p))
+    live = 0
+    if prometheus_url:
+        from modeldash.scripts.cmd_live import dashboards_from_files, run_live_lint
+
+        live = run_live_lint(dashboards_from_files(files), prometheus_url, rate_interval)
     if problems:
         click.echo(f"{len(problems)} problem(s)", err=True)
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(max(EXIT_FINDINGS, live))
+    if live:
+        sys.exit(live)
     click.echo(f"lint: {len(files)} files, no problems")
 
+
+# Commands defined in their own modules (imported after `main`: they import from here).
+from modeldash.scripts import cmd_jobs  # noqa: E402
+from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd  # noqa: E402
+from modeldash.scripts.cmd_live import demo  # noqa: E402
 from modeldash.scripts.cmd_test_rules import test_rules  # noqa: E402
 
 main.add_command(test_rules)
+main.add_command(cmd_jobs.baseline_cmd)
+main.add_command(cmd_jobs.drift_job_cmd)
+main.add_command(cmd_jobs.quality_job_cmd)
+main.add_command(diff_cmd)
+main.add_command(sync_cmd)
+main.add_command(demo)

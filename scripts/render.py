@@ -55,9 +55,10 @@ def _outputs() -> list[OutputFn]:
     # Imported here so each family stays a separate module with one job.
     from modeldash.scripts.output_alerts import alert_files
     from modeldash.scripts.output_dashboards import dashboard_files
+    from modeldash.scripts.output_jobs import job_files
     from modeldash.scripts.output_k8s import k8s_files
 
-    return [dashboard_files, alert_files, k8s_files]
+    return [dashboard_files, alert_files, job_files, k8s_files]
 
 
 def read_manifest(out_dir: Path) -> dict:

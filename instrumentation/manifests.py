@@ -1,0 +1,128 @@
+"""Kubernetes objects that run the monitoring jobs: pure builders, no I/O.
+
+One CronJob per model and enabled job (drift for models with features, quality for models
+with ``ground_truth``), a ConfigMap with the fleet spec the jobs read, and the Pushgateway's
+ServiceMonitor with ``honorLabels: true`` so the pushed ``job``/``model`` labels survive the
+scrape. The ``ModelMonitoringJobStale`` alert belongs to the alert rules, not here.
+"""
+from __future__ import annotations
+
+import yaml
+
+from modeldash.instrumentation.exports import DRIFT_JOB
+
+SPEC_MOUNT = "/etc/modeldash/spec"
+BASELINE_MOUNT = "/etc/modeldash/baseline"
+SPEC_CONFIGMAP = "modeldash-jobs-spec"
+PART_OF = "modeldash"
+
+
+def _labels(component: str, model: str | None = None) -> dict:
+    out = {"app.kubernetes.io/name": "modeldash-jobs", "app.kubernetes.io/part-of": PART_OF,
+           "app.kubernetes.io/component": component}
+    if model:
+        out["modeldash.io/model"] = model
+    return out
+
+
+def spec_configmap(spec) -> dict:
+    """The fleet spec as the jobs read it (thresholds already merged; durations in seconds)."""
+    text = yaml.safe_dump(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": SPEC_CONFIGMAP, "namespace": spec.jobs.namespace, "labels": _labels("spec")},
+        "data": {"fleet.yaml": text},
+    }
+
+
+def _args(spec, model, job: str) -> list[str]:
+    s = spec.jobs.for_model(model.name)
+    common = [f"{SPEC_MOUNT}/fleet.yaml", "--model", model.name, "--pushgateway", spec.jobs.pushgateway_url,
+              "--report", f"/tmp/{job}-report.json"]
+    if job == DRIFT_JOB:
+        return ["drift-job", *common, "--baseline", f"{BASELINE_MOUNT}/baseline.json", "--input", s.inputs,
+                "--timestamp-column", s.timestamp_column, "--prediction-column", s.prediction_column]
+    return ["quality-job", *common, "--predictions", s.predictions, "--labels", s.labels,
+            "--id-column", s.id_column, "--prediction-column", s.prediction_column,
+            "--label-column", s.label_column, "--timestamp-column", s.timestamp_column]
+
+
+def cronjob(spec, model, job: str) -> dict:
+    """The CronJob of one model's ``drift`` or ``quality`` job."""
+    job_spec = getattr(spec.jobs, job)
+    s = spec.jobs.for_model(model.name)
+    labels = _labels(job, model.name)
+    volumes = [{"name": "spec", "configMap": {"name": SPEC_CONFIGMAP}}]
+    mounts = [{"name": "spec", "mountPath": SPEC_MOUNT, "readOnly": True}]
+    if job == DRIFT_JOB:
+        volumes.append({"name": "baseline", "configMap": {"name": s.baseline_configmap}})
+        mounts.append({"name": "baseline", "mountPath": BASELINE_MOUNT, "readOnly": True})
+    container = {
+        "name": job,
+        "image": spec.jobs.image,
+        "command": ["modeldash"],
+        "args": _args(spec, model, job),
+        # table:/query: sources read the SQLAlchemy URL from this Secret; never a command-line value
+        "env": [{"name": "MODELDASH_DB_URL",
+                 "valueFrom": {"secretKeyRef": {"name": spec.jobs.database_secret, "key": "url", "optional": True}}}],
+        "volumeMounts": mounts,
+        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False,
+                            "capabilities": {"drop": ["ALL"]}},
+    }
+    return {
+        "apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {"name": f"modeldash-{job}-{model.name}", "namespace": spec.jobs.namespace, "labels": labels},
+        "spec": {
+            "schedule": job_spec.schedule,
+            "concurrencyPolicy": "Forbid",  # a slow run is not overlapped by the next
+            "startingDeadlineSeconds": 300,
+            "successfulJobsHistoryLimit": 1,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {
+                    "backoffLimit": 1,
+                    "activeDeadlineSeconds": int(job_spec.period),  # never runs into the next schedule
+                    "ttlSecondsAfterFinished": 86400,
+                    "template": {
+                        "metadata": {"labels": dict(labels)},
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534},
+                            "containers": [container],
+                            "volumes": volumes,
+                        },
+                    },
+                },
+            },
+        },
+    }
+
+
+def pushgateway_service_monitor(spec) -> dict:
+    """Scrape the Pushgateway keeping the pushed labels (``honorLabels``), not the gateway's own."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+        "metadata": {"name": "modeldash-pushgateway", "namespace": spec.jobs.namespace,
+                     "labels": {**_labels("pushgateway"), **spec.jobs.service_monitor_labels}},
+        "spec": {
+            "selector": {"matchLabels": dict(spec.jobs.pushgateway_selector)},
+            "namespaceSelector": {"matchNames": [spec.jobs.namespace]},
+            "endpoints": [{"port": spec.jobs.pushgateway_port, "path": "/metrics", "interval": "30s",
+                           "honorLabels": True}],
+        },
+    }
+
+
+def enabled_jobs(spec, model) -> list[str]:
+    """Which jobs a model gets (the spec decides, for the CronJobs and the stale alerts alike)."""
+    return spec.jobs.enabled_for(model)
+
+
+def job_manifests(spec) -> list[dict]:
+    """Every object of the jobs: CronJobs, the spec ConfigMap and the Pushgateway ServiceMonitor."""
+    cronjobs = [cronjob(spec, m, job) for m in spec.models for job in enabled_jobs(spec, m)]
+    if not cronjobs:
+        return [pushgateway_service_monitor(spec)]
+    return [spec_configmap(spec), *cronjobs, pushgateway_service_monitor(spec)]
