@@ -229,45 +229,6 @@ def model_monitor(spec: FleetSpec, model: ModelSpec) -> dict:
     }
 
 
-def pushgateway_namespace(spec: FleetSpec) -> str:
-    """The Pushgateway Service's namespace: configured, else read from ``<svc>.<ns>.svc`` in its URL."""
-    k = spec.kubernetes.drift_job
-    if k.namespace:
-        return k.namespace
-    host = re.sub(r"^[a-z]+://", "", spec.jobs.pushgateway_url).split("/")[0].split(":")[0]
-    parts = host.split(".")
-    if len(parts) >= 2 and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", parts[1]):
-        return parts[1]
-    return spec.kubernetes.namespace
-
-
-def pushgateway_monitor(spec: FleetSpec) -> dict | None:
-    """The ServiceMonitor that brings the drift/quality jobs' pushed series into Prometheus.
-
-    ``honorLabels: true`` keeps the pushed ``job``/``model`` labels instead of the scrape's own.
-    """
-    k = spec.kubernetes
-    if k.drift_job.mode == "none":
-        return None
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "ServiceMonitor",
-        "metadata": _metadata(spec, k8s_name(k.name_prefix, "pushgateway"), {"release": k.release}),
-        "spec": {
-            "namespaceSelector": {"matchNames": [pushgateway_namespace(spec)]},
-            "selector": {"matchLabels": dict(k.drift_job.service_selector)},
-            "endpoints": [
-                {
-                    "port": k.drift_job.port_name,
-                    "path": "/metrics",
-                    "interval": f"{int(k.scrape_interval)}s",
-                    "honorLabels": True,
-                }
-            ],
-        },
-    }
-
-
 # --------------------------------------------------------------------------- size guard
 
 

@@ -131,22 +131,6 @@ class ModelEndpoints(StrictModel):
         return self
 
 
-class DriftJobMonitor(StrictModel):
-    """How Prometheus reaches the drift/quality jobs' series.
-
-    ``pushgateway``: the jobs push to the Pushgateway of ``jobs.pushgateway_url``; one
-    ServiceMonitor scrapes it with ``honorLabels: true`` (so ``model``/``job`` stay the pushed
-    values). ``none``: something else already scrapes them (e.g. node-exporter textfiles).
-    """
-
-    mode: Literal["pushgateway", "none"] = "pushgateway"
-    # the Pushgateway Service's labels and port name (prometheus-pushgateway chart defaults)
-    service_selector: Labels = Field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus-pushgateway"})
-    port_name: str = "http"
-    # namespace of the Pushgateway Service; default: taken from jobs.pushgateway_url (<svc>.<ns>.svc)
-    namespace: K8sName | None = None
-
-
 class ProvisioningSpec(StrictModel):
     """File provisioning for a Grafana that is not on Kubernetes."""
 
@@ -184,7 +168,6 @@ class KubernetesSpec(StrictModel):
     scrape_interval: DurationField = 30.0
     # per-model overrides of the scrape endpoints, keyed by model name
     endpoints: dict[str, ModelEndpoints] = Field(default_factory=dict)
-    drift_job: DriftJobMonitor = DriftJobMonitor()
     # renders a vanished rule uid / dashboard ConfigMap stays on the deletion lists
     keep_deletions_for: int = 10
     provisioning: ProvisioningSpec = ProvisioningSpec()

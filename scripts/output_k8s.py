@@ -1,8 +1,8 @@
 """Output family ``k8s``: the ``k8s/`` tree for kube-prometheus-stack and the ``provisioning/`` tree.
 
 ``k8s/`` holds one ConfigMap per dashboard (sidecar label + folder annotation), the datasource
-and alerting ConfigMaps, PrometheusRules, and a PodMonitor/ServiceMonitor per model and for the
-Pushgateway. ``provisioning/`` is the same content laid out as a plain Grafana's
+and alerting ConfigMaps, PrometheusRules, and a PodMonitor/ServiceMonitor per model (the
+Pushgateway's ServiceMonitor comes with the jobs, in ``k8s/jobs/``). ``provisioning/`` is the same content laid out as a plain Grafana's
 ``/etc/grafana/provisioning`` expects. ``k8s/kustomization.yaml`` is added by ``render.build_files``
 after every family ran (``kustomization_file``), so it lists other families' manifests too.
 """
@@ -105,9 +105,6 @@ def render_k8s(
         manifests[f"{K8S}/prometheus-rules/{m['metadata']['name']}.yaml"] = m
     for model in spec.models:
         manifests[f"{K8S}/monitors/models/{model.name}.yaml"] = km.model_monitor(spec, model)
-    pgw = km.pushgateway_monitor(spec)
-    if pgw is not None:
-        manifests[f"{K8S}/monitors/pushgateway.yaml"] = pgw
 
     # Deletions are planned over everything generated, alert ConfigMaps included, so they are
     # known before those ConfigMaps are built: their stems do not depend on the deletions.

@@ -47,3 +47,11 @@ def dashboards(fleet) -> list[tuple[str, str, dict]]:
     from modeldash.dashboards.build import build_dashboards
 
     return [(d.uid, d.folder_title, d.json) for d in build_dashboards(fleet)]
+
+
+def remove_model(data: dict, index: int) -> dict:
+    """Take a model out of spec data, with the per-model settings other sections keep for it."""
+    model = data["models"].pop(index)
+    jobs_models = (data.get("jobs") or {}).get("models") or {}
+    jobs_models.pop(model["name"], None)
+    return model

@@ -3,10 +3,11 @@ kept for ``keep_deletions_for`` renders or until they come back; and `modeldash 
 from __future__ import annotations
 
 import json
+import subprocess
 
 import yaml
 
-from k8s_helpers import alerting_doc, dashboards, spec_data
+from k8s_helpers import alerting_doc, dashboards, remove_model, spec_data
 from modeldash.dashboards.k8s_deletions import plan_deletions
 from modeldash.dashboards.spec import load_spec_data
 from modeldash.scripts.lint_k8s import lint_manifests
@@ -32,7 +33,7 @@ def test_removing_a_model_yields_delete_rules_for_exactly_its_rules():
     data = spec_data()
     fleet, first = _render(data, None)
     assert _delete_rules(first.files) == []
-    removed = data["models"].pop(1)["name"]
+    removed = remove_model(data, 1)["name"]
     its_rules = sorted(
         r["uid"] for g in alerting_doc(fleet)["groups"] for r in g["rules"] if r["labels"]["model"] == removed
     )
@@ -56,7 +57,7 @@ def plan_objects(result) -> list[str]:
 def test_deletions_persist_for_keep_renders_then_expire():
     data = spec_data(keep_deletions_for=3)
     _f, first = _render(data, None)
-    data["models"].pop(0)
+    remove_model(data, 0)
     state, seen = first.state, []
     for _ in range(5):
         _f, result = _render(data, state)
@@ -68,7 +69,7 @@ def test_deletions_persist_for_keep_renders_then_expire():
 def test_a_rule_that_comes_back_leaves_the_deletion_list():
     data = spec_data()
     _f, first = _render(data, None)
-    model = data["models"].pop(0)
+    model = remove_model(data, 0)
     _f, second = _render(data, first.state)
     assert len(_delete_rules(second.files)) == 3
     data["models"].insert(0, model)
@@ -101,6 +102,11 @@ def test_render_example_fleet_writes_a_valid_k8s_tree(cli, tmp_path):
     assert lint_manifests(built, ctx.parsed) == []
     manifest = json.loads(files[".modeldash-manifest.json"])
     assert manifest["k8s"]["objects"]
+    # the whole k8s/ tree, other families' manifests included, builds with kustomize
+    built = subprocess.run(["kubectl", "kustomize", str(out / "k8s")], capture_output=True, text=True, timeout=60)
+    assert built.returncode == 0, built.stderr
+    listed = yaml.safe_load(files["k8s/kustomization.yaml"])["resources"]
+    assert len([d for d in yaml.safe_load_all(built.stdout) if d]) == len(listed)
 
 
 def test_a_huge_dashboard_stops_render_with_exit_2_and_writes_nothing(cli, tmp_path, write_spec):
@@ -127,7 +133,7 @@ def test_render_twice_after_removing_a_model_lists_its_objects_to_delete(cli, tm
     out = tmp_path / "out"
     assert cli("render", write_spec(data), "-o", out).exit_code == 0
     assert not (out / "k8s/deletions.txt").exists()
-    removed = data["models"].pop(2)["name"]
+    removed = remove_model(data, 2)["name"]
     result = cli("render", write_spec(data), "-o", out)
     assert result.exit_code == 0, result.output
     listed = (out / "k8s/deletions.txt").read_text()
@@ -151,7 +157,7 @@ def test_render_twice_after_removing_a_model_yields_delete_rules_for_exactly_its
     alerting = out / "provisioning/alerting/modeldash.yaml"
     assert alerting.exists(), "needs modeldash.dashboards.alerts (issue 3) on this branch"
     first = {"groups": _groups(out)}
-    gone = data["models"].pop(2)
+    gone = remove_model(data, 2)
     assert gone["namespace"] not in {m["namespace"] for m in data["models"]}
     # its rules: the model's own, and the platform rules of the namespace only it used
     its_rules = sorted(

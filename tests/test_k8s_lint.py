@@ -61,12 +61,14 @@ def test_prometheus_rule_and_service_monitor_schemas():
         "apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": {"name": "r"},
         "spec": {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up == 0", "for": "5m"}]}]},
     })
-    pgw = km.pushgateway_monitor(fleet)
+    fleet = spec(endpoints={"fraud-detector": {"kind": "ServiceMonitor", "port_name": "metrics"}})
+    pgw = km.model_monitor(fleet, fleet.models[0])  # a ServiceMonitor through the per-model override
+    assert pgw["kind"] == "ServiceMonitor"
     assert lint_manifests(_files(good_rule, pgw)) == []
     bad_rule = copy.deepcopy(good_rule)
     del bad_rule["spec"]["groups"][0]["rules"][0]["expr"]
     bad_pgw = copy.deepcopy(pgw)
-    bad_pgw["spec"]["endpoints"][0]["honorLabels"] = "yes"
+    bad_pgw["spec"]["endpoints"][0]["honorLabels"] = "yes"  # a boolean in the CRD
     problems = lint_manifests(_files(bad_rule, bad_pgw))
     assert any(p.startswith("k8s/m0.yaml: PrometheusRule schema: spec.groups.0.rules.0") and "'expr'" in p for p in problems)
     assert any(p.startswith("k8s/m1.yaml: ServiceMonitor schema: spec.endpoints.0.honorLabels") for p in problems)

@@ -40,7 +40,7 @@ def test_every_manifest_of_the_example_fleet_validates():
     assert lint_manifests(files) == []
     kinds = sorted(o["kind"] for rel, o in objects(files).items() if rel != "k8s/kustomization.yaml")
     assert kinds.count("PodMonitor") == len(fleet.models)
-    assert kinds.count("ServiceMonitor") == 1  # the Pushgateway
+    assert kinds.count("ServiceMonitor") == 0  # the Pushgateway's comes with the jobs (k8s/jobs/)
     assert kinds.count("PrometheusRule") == 1
     assert kinds.count("ConfigMap") == len(dashboards(fleet)) + 1 + len(fleet.models) + 2
 
@@ -134,9 +134,6 @@ def test_scrape_endpoints_are_asked_of_the_backends_and_can_be_overridden():
     assert churn["kind"] == "ServiceMonitor"
     assert churn["spec"]["endpoints"][0]["port"] == "metrics" and churn["spec"]["endpoints"][0]["path"] == "/m"
     assert churn["spec"]["selector"]["matchLabels"] == {"app": "churn"}
-    pgw = objs["k8s/monitors/pushgateway.yaml"]
-    assert pgw["spec"]["endpoints"][0]["honorLabels"] is True
-    assert pgw["spec"]["namespaceSelector"]["matchNames"] == ["monitoring"]  # from jobs.pushgateway_url
     assert lint_manifests(files) == []
 
 
@@ -237,14 +234,13 @@ def test_same_spec_gives_byte_identical_trees():
     assert all(text.endswith("\n") for text in first.values())
 
 
-def test_a_model_named_like_a_fixed_file_does_not_overwrite_it():
-    data = spec_data()
-    data["models"][0]["name"] = "pushgateway"
-    fleet = load_spec_data(data, "fleet.yaml")
-    result, files = tree(fleet)
-    kinds = [o["kind"] for r, o in objects(files).items() if r.startswith("k8s/monitors/")]
-    assert kinds.count("ServiceMonitor") == 1 and kinds.count("PodMonitor") == len(fleet.models)
-    assert lint_manifests(files) == []
+def test_two_objects_never_share_a_file():
+    from modeldash.scripts.output_k8s import _Manifests
+
+    manifests = _Manifests()
+    manifests["k8s/a.yaml"] = {}
+    with pytest.raises(RuntimeError, match="k8s/a.yaml"):
+        manifests["k8s/a.yaml"] = {}
 
 
 def test_disabled_k8s_tree_skips_manifests_and_size_limits_but_keeps_provisioning():
