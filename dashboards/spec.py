@@ -16,8 +16,8 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator, m
 
 from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for callers)
     DNS_LABEL_RE,
-    LABEL_NAME_RE,
     DurationField,
+    LabelMap,
     SpecError,
     StrictModel,
     check_uid,
@@ -255,7 +255,7 @@ class ModelSpec(StrictModel):
     thresholds: ModelThresholds = ModelThresholds()
     owner_team: str | None = None
     runbook_url: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -267,14 +267,6 @@ class ModelSpec(StrictModel):
     def _dns(cls, v):
         if v is not None and (len(v) > 63 or not DNS_LABEL_RE.match(v)):
             raise ValueError(f"{v!r} is not a Kubernetes name (lowercase a-z, 0-9 and '-', at most 63 characters)")
-        return v
-
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, v):
-        for key in v:
-            if not LABEL_NAME_RE.match(key):
-                raise ValueError(f"{key!r} is not a Prometheus label name")
         return v
 
     @model_validator(mode="after")
@@ -320,7 +312,7 @@ class FleetSpec(StrictModel):
     grafana: GrafanaSpec = GrafanaSpec()
     datasource: DatasourceSpec = DatasourceSpec()
     defaults: Defaults = Defaults()
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
     infrastructure: InfrastructureThresholds = InfrastructureThresholds()
     platform: PlatformThresholds = PlatformThresholds()
     jobs: JobsSpec = JobsSpec()
@@ -333,14 +325,6 @@ class FleetSpec(StrictModel):
     def _name(cls, v):
         return check_uid(v, what="fleet name")
 
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, v):
-        for key in v:
-            if not LABEL_NAME_RE.match(key):
-                raise ValueError(f"{key!r} is not a Prometheus label name")
-        return v
-
     @model_validator(mode="after")
     def _unique(self):
         seen: dict[str, int] = {}
@@ -348,6 +332,9 @@ class FleetSpec(StrictModel):
             if m.name in seen:
                 raise _FieldProblem(("models", i, "name"), f"duplicate model name {m.name!r} (also models[{seen[m.name]}])")
             seen[m.name] = i
+        unknown = self.jobs.unknown_models(seen)
+        if unknown:
+            raise _FieldProblem(("jobs", "models", unknown[0]), "is not a model of the fleet")
         return self
 
     @property

@@ -10,7 +10,7 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 UID_MAX = 40
 UID_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
@@ -74,6 +74,17 @@ def format_duration(seconds: float) -> str:
 
 
 DurationField = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def _label_names(v: dict) -> dict:
+    for key in v:
+        if not LABEL_NAME_RE.match(key):
+            raise ValueError(f"{key!r} is not a Prometheus label name")
+    return v
+
+
+LabelMap = Annotated[dict[str, str], AfterValidator(_label_names)]
+"""Prometheus labels: every key must be a valid label name."""
 
 
 class StrictModel(BaseModel):

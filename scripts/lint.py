@@ -13,10 +13,10 @@ from importlib import resources
 from typing import Iterable
 
 import jsonschema
-import jsonschema_rs
 import promql_parser
 
 from modeldash.dashboards.spec_base import UID_MAX
+from modeldash.scripts.schema_check import SchemaCheck
 
 _UID_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
 _VAR_RE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
@@ -47,21 +47,14 @@ def _schema(name: str, definition: str | None = None) -> dict:
 
 
 @functools.lru_cache(maxsize=None)
-def _fast_validator(name: str, definition: str | None = None):
-    return jsonschema_rs.Draft7Validator(_schema(name, definition))
-
-
-@functools.lru_cache(maxsize=None)
-def _validator(name: str, definition: str | None = None) -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(_schema(name, definition))
+def _check(name: str, definition: str | None = None) -> SchemaCheck:
+    return SchemaCheck(_schema(name, definition))
 
 
 def _schema_errors(name: str, instance, definition: str | None = None) -> list[str]:
-    """Schema errors of ``instance``: a fast Rust check first, readable messages only on failure."""
-    if _fast_validator(name, definition).is_valid(instance):
-        return []
+    """Schema errors of ``instance``, one readable line each (the most relevant cause of each)."""
     out = []
-    for err in sorted(_validator(name, definition).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+    for err in sorted(_check(name, definition).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
         best = jsonschema.exceptions.best_match([err])
         path = "/".join(str(p) for p in best.absolute_path) or "(root)"
         out.append(f"schema: {path}: {best.message[:300]}")

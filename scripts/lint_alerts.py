@@ -14,34 +14,36 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-import jsonschema
 import promql_parser
 import yaml
 
 from modeldash.dashboards.spec_base import UID_MAX, UID_RE, parse_duration
+from modeldash.scripts.schema_check import SchemaCheck
 
-GRAFANA_GROUPS = "alerts/grafana-rule-groups.json"
-CONTACT_POINTS = "alerts/contact-points.json"
-POLICY = "alerts/notification-policy.json"
-GRAFANA_FILE = "alerts/grafana-alerting.yaml"
-PROM_RULES = "prometheus/rules.yaml"
-ALERTMANAGER = "alertmanager/alertmanager.yaml"
+from modeldash.scripts.output_alerts import (  # noqa: E402  (the paths the output family writes)
+    ALERTMANAGER,
+    CONTACT_POINTS,
+    GRAFANA_FILE,
+    GRAFANA_GROUPS,
+    POLICY,
+    PROM_RULES,
+)
 _SECRET_HINTS = re.compile(r"hooks\.slack\.com/services/|://[^/\s:@]+:[^/\s@]+@")
 _INLINE_SECRET_KEYS = {"api_url", "auth_password", "password", "bearer_token", "credentials", "webhook_url"}
 
 
 @functools.lru_cache(maxsize=None)
-def _grafana_validator(definition: str) -> jsonschema.Draft7Validator:
+def _grafana_validator(definition: str) -> SchemaCheck:
     text = resources.files("modeldash").joinpath("schemas/grafana/alerting.jsonschema.json").read_text()
     defs = json.loads(text)["definitions"]
-    return jsonschema.Draft7Validator({"$ref": f"#/definitions/{definition}", "definitions": defs})
+    return SchemaCheck({"$ref": f"#/definitions/{definition}", "definitions": defs})
 
 
 @functools.lru_cache(maxsize=None)
-def _crd_validator() -> jsonschema.Draft7Validator:
+def _crd_validator() -> SchemaCheck:
     path = "schemas/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml"
     crd = yaml.safe_load(resources.files("modeldash").joinpath(path).read_text())
-    return jsonschema.Draft7Validator(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+    return SchemaCheck(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
 
 
 def _schema_problems(where: str, validator, obj) -> list[str]:

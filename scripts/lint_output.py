@@ -43,5 +43,5 @@ def lint_files(files: dict[str, str], spec: FleetSpec | None = None, parsed: dic
                 problems.append(Problem(rel, "", f"not JSON: {exc}"))
     known = [spec.datasource.uid] if spec else []
     problems += lint_dashboards(boards, known)
-    problems += [Problem("alerts", "", reason) for reason in lint_alerts(files)]
+    problems += [Problem("alerts", "", reason) for reason in lint_alerts({rel: parsed.get(rel, text) for rel, text in files.items()})]
     return sorted(problems)

@@ -12,14 +12,16 @@ Files (relative to the output folder):
 """
 from __future__ import annotations
 
-import yaml
-
 from modeldash.dashboards import alerts as A
-from modeldash.scripts.render import RenderContext, dumps_json
+from modeldash.scripts.render import RenderContext, dumps_json, dumps_yaml
 
-
-def dumps_yaml(obj) -> str:
-    return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, allow_unicode=True, width=120)
+GRAFANA_GROUPS = "alerts/grafana-rule-groups.json"
+CONTACT_POINTS = "alerts/contact-points.json"
+POLICY = "alerts/notification-policy.json"
+GRAFANA_FILE = "alerts/grafana-alerting.yaml"
+PROM_RULES = "prometheus/rules.yaml"
+PROM_TESTS_DIR = "prometheus/tests"
+ALERTMANAGER = "alertmanager/alertmanager.yaml"
 
 
 def alert_files(ctx: RenderContext) -> dict[str, str]:
@@ -30,21 +32,21 @@ def alert_files(ctx: RenderContext) -> dict[str, str]:
         return {}
     groups = A.grafana_rule_groups(spec)
     objects = {
-        "alerts/grafana-rule-groups.json": groups,
-        "alerts/contact-points.json": A.contact_points(spec),
-        "alerts/notification-policy.json": A.notification_policy_subtree(spec),
+        GRAFANA_GROUPS: groups,
+        CONTACT_POINTS: A.contact_points(spec),
+        POLICY: A.notification_policy_subtree(spec),
     }
     files = {path: dumps_json(obj) for path, obj in objects.items()}
     yaml_objects = {
-        "alerts/grafana-alerting.yaml": A.grafana_alerting_provisioning(spec),
-        "prometheus/rules.yaml": A.prometheus_rules(spec),
+        GRAFANA_FILE: A.grafana_alerting_provisioning(spec),
+        PROM_RULES: A.prometheus_rules(spec),
     }
     am = A.alertmanager_config(spec)
     if am:
-        yaml_objects["alertmanager/alertmanager.yaml"] = am
+        yaml_objects[ALERTMANAGER] = am
     tests = A.promtool_tests(spec)
     for name, doc in tests.items():
-        yaml_objects[f"prometheus/tests/{name}.yaml"] = doc
+        yaml_objects[f"{PROM_TESTS_DIR}/{name}.yaml"] = doc
     files.update({path: dumps_yaml(obj) for path, obj in yaml_objects.items()})
     ctx.parsed.update(objects)
     ctx.parsed.update(yaml_objects)

@@ -1,22 +1,16 @@
 """Output family: the monitoring jobs' Kubernetes objects, one YAML file each under ``k8s/jobs/``."""
 from __future__ import annotations
 
-import yaml
-
-from modeldash.dashboards.spec_base import SpecError
 from modeldash.instrumentation.manifests import job_manifests
-from modeldash.scripts.render import RenderContext
+from modeldash.scripts.render import RenderContext, dumps_yaml
 
 JOBS_DIR = "k8s/jobs"
 
 
 def job_files(ctx: RenderContext) -> dict[str, str]:
-    unknown = ctx.spec.jobs.unknown_models(m.name for m in ctx.spec.models)
-    if unknown:
-        raise SpecError("spec", f"jobs.models.{unknown[0]}", "is not a model of the fleet")
     objects = job_manifests(ctx.spec)
     files = {
-        f"{JOBS_DIR}/{o['kind'].lower()}-{o['metadata']['name']}.yaml": yaml.safe_dump(o, sort_keys=True)
+        f"{JOBS_DIR}/{o['kind'].lower()}-{o['metadata']['name']}.yaml": dumps_yaml(o)
         for o in objects
     }
     ctx.manifest["jobs"] = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in objects)
