@@ -45,8 +45,9 @@ _Dumper.add_representer(str, _str)
 
 
 def dump_yaml(obj) -> str:
-    """Every YAML file of this family: sorted keys, no aliases, block scalars for embedded files."""
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, allow_unicode=True, default_flow_style=False)
+    """``render.dumps_yaml``'s style (sorted keys, block style, no aliases, width 120), plus literal
+    block scalars for multi-line strings, so a YAML file inside a ConfigMap stays readable in a diff."""
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, allow_unicode=True, default_flow_style=False, width=120)
 
 
 @dataclass
