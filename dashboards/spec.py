@@ -29,6 +29,7 @@ from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for cal
 )
 from modeldash.dashboards.spec_alerting import AlertingSpec
 from modeldash.dashboards.spec_jobs import JobsSpec
+from modeldash.dashboards.spec_kubernetes import KubernetesField, KubernetesSpec
 from modeldash.datasources.backends import BACKENDS
 
 # --------------------------------------------------------------------------- thresholds
@@ -317,6 +318,7 @@ class FleetSpec(StrictModel):
     jobs: JobsSpec = JobsSpec()
     alerting: AlertingSpec = AlertingSpec()
     models: list[ModelSpec] = Field(min_length=1)
+    kubernetes: KubernetesField = KubernetesSpec()  # after models: its endpoints name models
 
     @field_validator("name")
     @classmethod

@@ -46,6 +46,9 @@ class ServingBackend:
     queue_depth_metric: str | None = None
     # extra, fixed matchers every series of this backend needs (e.g. Istio's reporter)
     fixed_matchers: tuple[tuple[str, str, str], ...] = ()
+    # where Prometheus scrapes these series on the model's pods (the k8s PodMonitor asks this)
+    metrics_port: int = 8080
+    metrics_path: str = "/metrics"
 
     # -- selection ------------------------------------------------------------------
     def matchers(self, t: Target) -> list[str]:
@@ -163,6 +166,7 @@ BACKENDS: dict[str, ServingBackend] = {
             class_values={"2xx": "2xx", "4xx": "4xx", "5xx": "5xx"},
             revision_label="revision_name",
             pod_label="pod_name",
+            metrics_port=9091,  # queue-proxy's http-usermetric port
         ),
         KnativeOtel(
             name="knative",
@@ -175,6 +179,7 @@ BACKENDS: dict[str, ServingBackend] = {
             revision_label="kn_revision_name",
             pod_label=None,
             queue_depth_metric="kn_serving_queue_depth",
+            metrics_port=9091,  # queue-proxy's metrics port
         ),
         KServeModelServer(
             name="kserve",
@@ -186,6 +191,7 @@ BACKENDS: dict[str, ServingBackend] = {
             class_values=None,
             revision_label="model_name",
             pod_label="pod",
+            metrics_port=8080,  # the model server serves /metrics on its HTTP port
         ),
         Istio(
             name="istio",
@@ -198,6 +204,8 @@ BACKENDS: dict[str, ServingBackend] = {
             revision_label="destination_workload",
             pod_label=None,
             fixed_matchers=(("reporter", "=", "destination"),),
+            metrics_port=15090,  # the Envoy sidecar's merged Prometheus endpoint
+            metrics_path="/stats/prometheus",
         ),
     )
 }

@@ -67,8 +67,9 @@ def _outputs() -> list[OutputFn]:
     from modeldash.scripts.output_alerts import alert_files
     from modeldash.scripts.output_dashboards import dashboard_files
     from modeldash.scripts.output_jobs import job_files
+    from modeldash.scripts.output_k8s import k8s_files
 
-    return [dashboard_files, alert_files, job_files]
+    return [dashboard_files, alert_files, job_files, k8s_files]
 
 
 def read_manifest(out_dir: Path) -> dict:
@@ -87,6 +88,9 @@ def build_files(spec: FleetSpec, out_dir: Path) -> tuple[dict[str, str], RenderC
             if rel in files:
                 raise RuntimeError(f"two output families both write {rel}")
             files[rel] = text
+    from modeldash.scripts.output_k8s import KUSTOMIZATION, kustomization_file  # last: lists every family's k8s/ files
+
+    files[KUSTOMIZATION] = kustomization_file(files)
     files[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest})
     return files, ctx
 

@@ -1,0 +1,218 @@
+"""Output family ``k8s``: the ``k8s/`` tree for kube-prometheus-stack and the ``provisioning/`` tree.
+
+``k8s/`` holds one ConfigMap per dashboard (sidecar label + folder annotation), the datasource
+and alerting ConfigMaps, PrometheusRules, and a PodMonitor/ServiceMonitor per model (the
+Pushgateway's ServiceMonitor comes with the jobs, in ``k8s/jobs/``). ``provisioning/`` is the same content laid out as a plain Grafana's
+``/etc/grafana/provisioning`` expects. ``k8s/kustomization.yaml`` is added by ``render.build_files``
+after every family ran (``kustomization_file``), so it lists other families' manifests too.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+import yaml
+
+from modeldash.dashboards import k8s_manifests as km
+from modeldash.dashboards.grafana_provisioning import dashboard_provider, datasource_provisioning
+from modeldash.dashboards.k8s_deletions import plan_deletions
+from modeldash.dashboards.spec import FleetSpec
+from modeldash.scripts.render import dumps_json
+
+K8S = "k8s"
+PROVISIONING = "provisioning"
+KUSTOMIZATION = f"{K8S}/kustomization.yaml"
+DELETIONS = f"{K8S}/deletions.txt"
+MANIFEST_KEY = "k8s"
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """safe_dump, except that multi-line strings (YAML files inside ConfigMaps) are literal blocks.
+
+    libyaml's emitter when PyYAML has it (same output, ~100x faster on dashboard-sized strings).
+    """
+
+    def ignore_aliases(self, data):  # a repeated dict is written out again, never as &id001
+        return True
+
+
+def _str(dumper: yaml.SafeDumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump_yaml(obj) -> str:
+    """``render.dumps_yaml``'s style (sorted keys, block style, no aliases, width 120), plus literal
+    block scalars for multi-line strings, so a YAML file inside a ConfigMap stays readable in a diff."""
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, allow_unicode=True, default_flow_style=False, width=120)
+
+
+@dataclass
+class K8sRender:
+    files: dict[str, str] = field(default_factory=dict)
+    state: dict = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # size-limit errors, one line each
+    largest: tuple[str, int] | None = None  # (ConfigMap name, client-side apply bytes)
+    objects: dict[str, dict] = field(default_factory=dict)  # the manifests by path, for lint
+    manifests: int = 0
+
+
+class _Manifests(dict):
+    """A ``{relpath: manifest}`` dict that refuses to overwrite: two objects never share a file."""
+
+    def __setitem__(self, key, value):
+        if key in self:
+            raise RuntimeError(f"two k8s objects both map to {key}")
+        super().__setitem__(key, value)
+
+
+def _object_id(manifest: dict) -> str:
+    meta = manifest["metadata"]
+    return f"{manifest['kind']}/{meta['namespace']}/{meta['name']}"
+
+
+def render_k8s(
+    spec: FleetSpec,
+    dashboards: list[tuple[str, str, dict]],
+    alerting: dict | None,
+    prometheus_rules: list[dict],
+    previous: dict | None,
+) -> K8sRender:
+    """Both trees in memory from built values: ``dashboards`` as ``(uid, folder title, json)``,
+    ``alerting`` as Grafana's file-provisioning document (None: no alerting module), and the
+    PrometheusRule manifests. ``previous`` is the last render's ``k8s`` manifest entry.
+    """
+    k = spec.kubernetes
+    out = K8sRender()
+    manifests = _Manifests()  # relpath -> manifest
+
+    for uid, folder_title, dash_json in dashboards:
+        manifests[f"{K8S}/dashboards/{uid}.yaml"] = km.dashboard_configmap(spec, uid, folder_title, dash_json)
+        rel = f"{PROVISIONING}/dashboards/modeldash/{km.folder_directory(folder_title)}/{uid}.json"
+        out.files[rel] = dumps_json(dash_json)
+
+    ds_text = dump_yaml(datasource_provisioning(spec))
+    out.files[f"{PROVISIONING}/datasources/modeldash.yaml"] = ds_text
+    if k.datasource:
+        manifests[f"{K8S}/datasources/{spec.datasource.uid}.yaml"] = km.datasource_configmap(spec, ds_text)
+    out.files[f"{PROVISIONING}/dashboards/modeldash.yaml"] = dump_yaml(dashboard_provider(spec))
+
+    for pr in prometheus_rules:
+        m = km.prometheus_rule(spec, pr)
+        manifests[f"{K8S}/prometheus-rules/{m['metadata']['name']}.yaml"] = m
+    for model in spec.models:
+        manifests[f"{K8S}/monitors/models/{model.name}.yaml"] = km.model_monitor(spec, model)
+
+    # Deletions are planned over everything generated, alert ConfigMaps included, so they are
+    # known before those ConfigMaps are built: their stems do not depend on the deletions.
+    current_uids = set(km.rule_uids(alerting)) if alerting is not None else set()
+    files_for_alerts = km.alert_files(spec, alerting, []) if alerting is not None else []
+    objects = {_object_id(m) for m in manifests.values()}
+    objects |= {f"ConfigMap/{k.namespace}/{f.stem}" for f in files_for_alerts}
+    if not k.enabled:
+        objects = set()
+    plan = plan_deletions(previous or {}, current_uids, objects, k.keep_deletions_for)
+    if alerting is not None:
+        # Each rule group is serialised once and used twice: as a ConfigMap's data and as its own
+        # file in provisioning/alerting/ (Grafana reads every file there), beside modeldash.yaml
+        # with contact points, policies and deleteRules.
+        for f in km.alert_files(spec, alerting, plan.rule_uids):
+            text = dump_yaml(f.content)
+            manifests[f"{K8S}/alerting/{f.stem}.yaml"] = km.alert_configmap(spec, f.stem, text)
+            if f.role == "group":
+                out.files[f"{PROVISIONING}/alerting/{f.stem}.yaml"] = text
+        out.files[f"{PROVISIONING}/alerting/modeldash.yaml"] = dump_yaml(
+            km.alerting_with_deletions(alerting, plan.rule_uids)
+        )
+    else:
+        out.summary.append("k8s: no alert ConfigMaps: modeldash.dashboards.alerts is not installed yet")
+
+    if not k.enabled:
+        manifests = _Manifests()
+        out.summary.append("k8s: no k8s/ tree (kubernetes.enabled: false)")
+    for rel, m in manifests.items():
+        if m["kind"] == "ConfigMap":
+            _data, applied = km.configmap_sizes(m)
+            if out.largest is None or applied > out.largest[1]:
+                out.largest = (m["metadata"]["name"], applied)
+            shrink = "make the dashboard smaller" if "/dashboards/" in rel else "split it into smaller groups"
+            problem = km.size_problem(spec, m, rel, shrink)
+            if problem:
+                out.problems.append(problem)
+        out.files[rel] = dump_yaml(m)
+    out.manifests = len(manifests)
+    out.objects = dict(manifests)
+    out.state = plan.state
+
+    limit = "no client-side limit: server-side apply" if k.server_side_apply else f"limit {km.CLIENT_SIDE_APPLY_LIMIT:,}"
+    if k.enabled:
+        line = f"k8s: {out.manifests} manifests in {K8S}/ (kubectl apply -k {K8S}/)"
+        if out.largest:
+            line += f"; largest ConfigMap {out.largest[0]}: {out.largest[1]:,} bytes ({limit})"
+        out.summary.insert(0, line)
+    if plan.rule_uids:
+        out.summary.append(
+            f"k8s: deleteRules for {len(plan.rule_uids)} vanished alert rule(s): {', '.join(plan.rule_uids)}"
+        )
+    if plan.objects:
+        out.summary.append(
+            f"k8s: remove {len(plan.objects)} object(s) no longer generated (list in {DELETIONS}): "
+            + ", ".join(plan.objects)
+        )
+        out.files[DELETIONS] = deletions_text(plan.objects)
+    return out
+
+
+def deletions_text(objects: list[str]) -> str:
+    """A runnable list: one ``kubectl delete`` per object an earlier render made and this one does not."""
+    lines = [
+        "# Objects an earlier `modeldash render` generated and this one no longer does.",
+        "# `kubectl apply -k` does not remove them (Argo CD with prune does). Run these lines,",
+        "# or delete them by hand. Their alert rules are removed by deleteRules already.",
+    ]
+    for obj in objects:
+        kind, namespace, name = obj.split("/", 2)
+        lines.append(f"kubectl delete --ignore-not-found -n {namespace} {kind.lower()}/{name}")
+    return "\n".join(lines) + "\n"
+
+
+def kustomization_file(files: dict[str, str]) -> str:
+    """``k8s/kustomization.yaml`` listing every manifest (``*.yaml``) under ``k8s/``, from any family."""
+    resources = sorted(
+        rel[len(K8S) + 1:]
+        for rel in files
+        if rel.startswith(f"{K8S}/") and rel.endswith((".yaml", ".yml")) and rel != KUSTOMIZATION
+    )
+    return dump_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
+
+
+def _alerting(spec: FleetSpec) -> tuple[dict | None, list[dict]]:
+    try:
+        alerts = importlib.import_module("modeldash.dashboards.alerts")
+    except ModuleNotFoundError as exc:  # the alerts module lands separately; say so in the summary
+        if exc.name != "modeldash.dashboards.alerts":
+            raise
+        return None, []
+    return alerts.grafana_alerting_provisioning(spec), list(alerts.prometheus_rule_manifests(spec))
+
+
+def k8s_files(ctx) -> dict[str, str]:
+    """The output family: build, check sizes (exit 2 on a limit), record state, summarise."""
+    from modeldash.dashboards.build import build_dashboards
+    from modeldash.scripts.errors import BadInput
+
+    spec = ctx.spec
+    dashboards = [(d.uid, d.folder_title, d.json) for d in build_dashboards(spec)]
+    alerting, rules = _alerting(spec)
+    result = render_k8s(spec, dashboards, alerting, rules, ctx.previous_manifest.get(MANIFEST_KEY))
+    if result.problems:
+        more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+        raise BadInput(result.problems[0] + more)
+    ctx.manifest[MANIFEST_KEY] = result.state
+    ctx.parsed.update(result.objects)
+    ctx.summary.extend(result.summary)
+    return result.files
