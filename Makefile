@@ -1,7 +1,7 @@
 # Two entry points (see README):
 #   make render   install modeldash and render the bundled example fleet into ./out
 #   make test     install everything the tests need (Python packages, Debian's prometheus,
-#                 alertmanager, pushgateway and postgresql when missing) and run the whole suite
+#                 alertmanager, pushgateway, postgresql and kubectl when missing) and run the whole suite
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager prometheus-pushgateway postgresql
@@ -18,10 +18,11 @@ system-deps:
 	@missing=""; \
 	for bin in prometheus promtool amtool prometheus-pushgateway; do command -v $$bin >/dev/null || missing=1; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing=1; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
+	command -v kubectl >/dev/null || extra=kubernetes-client; \
+	if [ -n "$$missing$$extra" ]; then \
+	  echo "installing Debian packages: $(DEBIAN_PACKAGES) $$extra"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) $$extra >/dev/null; \
 	fi
 
 test: system-deps

@@ -8,6 +8,7 @@ from modeldash.dashboards.spec import FleetSpec
 from modeldash.scripts.cli import BadInput
 from modeldash.scripts.lint import Problem, lint_dashboards
 from modeldash.scripts.lint_alerts import lint_alerts
+from modeldash.scripts.lint_k8s import lint_manifests
 from modeldash.scripts.output_dashboards import DASHBOARD_DIR
 
 
@@ -44,4 +45,5 @@ def lint_files(files: dict[str, str], spec: FleetSpec | None = None, parsed: dic
     known = [spec.datasource.uid] if spec else []
     problems += lint_dashboards(boards, known)
     problems += [Problem("alerts", "", reason) for reason in lint_alerts({rel: parsed.get(rel, text) for rel, text in files.items()})]
+    problems += [Problem("k8s", "", reason) for reason in lint_manifests(files, parsed)]
     return sorted(problems)

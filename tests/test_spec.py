@@ -122,3 +122,12 @@ def test_bad_spec_keeps_previous_output(cli, write_spec, tmp_path, example_data)
     example_data["models"][0]["task"] = "nonsense"
     assert cli("render", write_spec(example_data), "-o", out).exit_code == 2
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
+def test_duplicate_yaml_keys_are_an_error(cli, tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("models:\n  - name: a\n    namespace: x\n    task: regression\n    namespace: y\n")
+    result = cli("render", path, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "dup.yaml" in result.output and "duplicate key 'namespace'" in result.output and "line 5" in result.output
+    assert not (tmp_path / "out").exists()
