@@ -55,13 +55,17 @@ def prometheus_rules(spec) -> dict:
 
 
 def prometheus_rule_manifests(spec, release: str | None = None) -> list[dict]:
-    """One PrometheusRule per group, labelled for kube-prometheus-stack's rule selector."""
-    target = spec.alerting.prometheus_rule
+    """One PrometheusRule per group, labelled for kube-prometheus-stack's rule selector.
+
+    Namespace, ``release`` and extra labels are the ``kubernetes`` section's, like every other
+    manifest modeldash writes.
+    """
+    target = spec.kubernetes
     labels = {
         "app.kubernetes.io/managed-by": "modeldash",
         "app.kubernetes.io/part-of": spec.name,
+        **target.extra_labels,
         "release": release or target.release,
-        **target.labels,
     }
     out = []
     for group in prometheus_rules(spec)["groups"]:

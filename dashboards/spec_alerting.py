@@ -219,14 +219,6 @@ class RoutesSpec(StrictModel):
         return v
 
 
-class PrometheusRuleTarget(StrictModel):
-    """Where the PrometheusRule objects go and the ``release`` label kube-prometheus-stack selects on."""
-
-    namespace: str = "monitoring"
-    release: str = "kube-prometheus-stack"
-    labels: dict[str, str] = Field(default_factory=dict)
-
-
 class GrafanaAlertingSpec(StrictModel):
     org_id: int = 1
     # Send X-Disable-Provenance on API writes so rules stay editable in the UI. Pick once:
@@ -251,7 +243,6 @@ class AlertingSpec(StrictModel):
     disabled_alerts: list[str] = Field(default_factory=list)
     receivers: list[ReceiverSpec] = Field(default_factory=list)
     routes: RoutesSpec | None = None
-    prometheus_rule: PrometheusRuleTarget = PrometheusRuleTarget()
     grafana: GrafanaAlertingSpec = GrafanaAlertingSpec()
     alertmanager: AlertmanagerSpec = AlertmanagerSpec()
 

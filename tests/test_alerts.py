@@ -190,7 +190,7 @@ def test_prometheus_rule_manifests_validate_against_the_crd(example_spec):
     assert manifests and all(m["metadata"]["labels"]["release"] == "my-stack" for m in manifests)
     assert lint_alerts(manifests) == []
     default = A.prometheus_rule_manifests(example_spec)
-    assert default[0]["metadata"]["labels"]["release"] == example_spec.alerting.prometheus_rule.release
+    assert default[0]["metadata"]["labels"]["release"] == example_spec.kubernetes.release
     assert default[0]["metadata"]["namespace"] == "monitoring"
 
 
