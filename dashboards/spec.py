@@ -15,7 +15,7 @@ import yaml
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for callers)
-    DNS_LABEL_RE,
+    dns_label_problem,
     DurationField,
     LabelMap,
     SpecError,
@@ -265,8 +265,9 @@ class ModelSpec(StrictModel):
     @field_validator("namespace", "inference_service")
     @classmethod
     def _dns(cls, v):
-        if v is not None and (len(v) > 63 or not DNS_LABEL_RE.match(v)):
-            raise ValueError(f"{v!r} is not a Kubernetes name (lowercase a-z, 0-9 and '-', at most 63 characters)")
+        problem = None if v is None else dns_label_problem(v, "Kubernetes name")
+        if problem:
+            raise ValueError(problem)
         return v
 
     @model_validator(mode="after")

@@ -76,6 +76,13 @@ def format_duration(seconds: float) -> str:
 DurationField = Annotated[float, BeforeValidator(parse_duration)]
 
 
+def dns_label_problem(name: Any, what: str = "name") -> str | None:
+    """Why ``name`` is not a Kubernetes DNS-1123 label, or None."""
+    if not isinstance(name, str) or len(name) > 63 or not DNS_LABEL_RE.match(name):
+        return f"{what} {name!r} is not a DNS-1123 label (lowercase a-z, 0-9 and '-', at most 63 characters)"
+    return None
+
+
 def _label_names(v: dict) -> dict:
     for key in v:
         if not LABEL_NAME_RE.match(key):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from modeldash.dashboards.spec_base import DNS_LABEL_RE, DurationField, StrictModel
+from modeldash.dashboards.spec_base import DurationField, StrictModel, dns_label_problem
 
 # Kubernetes label/annotation keys: optional DNS-subdomain prefix, '/', name of at most 63 chars.
 _QUALIFIED_NAME_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
@@ -42,31 +42,21 @@ def label_value_problem(value: Any) -> str | None:
     return None
 
 
-def dns_label_problem(name: Any, what: str = "name") -> str | None:
-    if not isinstance(name, str) or len(name) > 63 or not DNS_LABEL_RE.match(name):
-        return f"{what} {name!r} is not a DNS-1123 label (lowercase a-z, 0-9 and '-', at most 63 characters)"
-    return None
+def _raising(check):
+    """A pydantic validator from a ``problem(value) -> str | None`` check shared with lint."""
+
+    def validate(v):
+        problem = check(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    return validate
 
 
-def _dns_label(v: str) -> str:
-    problem = dns_label_problem(v)
-    if problem:
-        raise ValueError(problem)
-    return v
-
-
-def _label_key(v: str) -> str:
-    problem = qualified_name_problem(v)
-    if problem:
-        raise ValueError(problem)
-    return v
-
-
-def _label_value(v: Any) -> Any:
-    problem = label_value_problem(v)
-    if problem:
-        raise ValueError(problem)
-    return v
+_dns_label = _raising(dns_label_problem)
+_label_key = _raising(qualified_name_problem)
+_label_value = _raising(label_value_problem)
 
 
 def _labels(v: Any) -> Any:

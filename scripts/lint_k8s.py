@@ -16,7 +16,8 @@ import jsonschema
 import yaml
 
 from modeldash.dashboards import k8s_manifests as km
-from modeldash.dashboards.spec_kubernetes import dns_label_problem, label_value_problem, qualified_name_problem
+from modeldash.dashboards.spec_base import dns_label_problem
+from modeldash.dashboards.spec_kubernetes import label_value_problem, qualified_name_problem
 
 _CRDS = {
     "PodMonitor": "monitoring.coreos.com_podmonitors.yaml",
