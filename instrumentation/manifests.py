@@ -1,7 +1,7 @@
 """Kubernetes objects that run the monitoring jobs: pure builders, no I/O.
 
 One CronJob per model and enabled job (drift for models with features, quality for models
-with ``ground_truth``), a ConfigMap with the fleet spec the jobs read, and the Pushgateway's
+with ``ground_truth``), a ConfigMap per model with the spec its jobs read, and the Pushgateway's
 ServiceMonitor with ``honorLabels: true`` so the pushed ``job``/``model`` labels survive the
 scrape. The ``ModelMonitoringJobStale`` alert belongs to the alert rules, not here.
 """
@@ -25,12 +25,31 @@ def _labels(component: str, model: str | None = None) -> dict:
     return out
 
 
-def spec_configmap(spec) -> dict:
-    """The fleet spec as the jobs read it (thresholds already merged; durations in seconds)."""
-    text = yaml.safe_dump(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
+def spec_configmap_name(model_name: str) -> str:
+    return f"{SPEC_CONFIGMAP}-{model_name}"
+
+
+def model_spec_document(spec, model) -> dict:
+    """The fleet spec cut to one model, as its jobs read it (thresholds merged, durations in seconds).
+
+    One ConfigMap per model keeps each far below the 1 MiB ConfigMap limit however large the
+    fleet; per-model maps of other sections keep only this model's entry, so it validates alone.
+    """
+    doc = spec.model_dump(mode="json", by_alias=True)
+    doc["models"] = [m for m in doc["models"] if m["name"] == model.name]
+    for section, key in (("jobs", "models"), ("kubernetes", "endpoints")):
+        per_model = (doc.get(section) or {}).get(key)
+        if isinstance(per_model, dict):
+            doc[section][key] = {k: v for k, v in per_model.items() if k == model.name}
+    return doc
+
+
+def spec_configmap(spec, model) -> dict:
+    text = yaml.safe_dump(model_spec_document(spec, model), sort_keys=True)
     return {
         "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": SPEC_CONFIGMAP, "namespace": spec.jobs.namespace, "labels": _labels("spec")},
+        "metadata": {"name": spec_configmap_name(model.name), "namespace": spec.jobs.namespace,
+                     "labels": _labels("spec", model.name)},
         "data": {"fleet.yaml": text},
     }
 
@@ -52,7 +71,7 @@ def cronjob(spec, model, job: str) -> dict:
     job_spec = getattr(spec.jobs, job)
     s = spec.jobs.for_model(model.name)
     labels = _labels(job, model.name)
-    volumes = [{"name": "spec", "configMap": {"name": SPEC_CONFIGMAP}}]
+    volumes = [{"name": "spec", "configMap": {"name": spec_configmap_name(model.name)}}]
     mounts = [{"name": "spec", "mountPath": SPEC_MOUNT, "readOnly": True}]
     if job == DRIFT_JOB:
         volumes.append({"name": "baseline", "configMap": {"name": s.baseline_configmap}})
@@ -122,7 +141,9 @@ def enabled_jobs(spec, model) -> list[str]:
 
 def job_manifests(spec) -> list[dict]:
     """Every object of the jobs: CronJobs, the spec ConfigMap and the Pushgateway ServiceMonitor."""
-    cronjobs = [cronjob(spec, m, job) for m in spec.models for job in enabled_jobs(spec, m)]
-    if not cronjobs:
-        return [pushgateway_service_monitor(spec)]
-    return [spec_configmap(spec), *cronjobs, pushgateway_service_monitor(spec)]
+    out = []
+    for m in spec.models:
+        jobs = enabled_jobs(spec, m)
+        if jobs:
+            out += [spec_configmap(spec, m), *(cronjob(spec, m, job) for job in jobs)]
+    return out + [pushgateway_service_monitor(spec)]

@@ -9,7 +9,7 @@ import yaml
 
 from modeldash.dashboards.spec import load_spec_data
 from modeldash.datasources.metrics import JOB_LAST_SUCCESS
-from modeldash.instrumentation.manifests import SPEC_CONFIGMAP, job_manifests
+from modeldash.instrumentation.manifests import job_manifests, spec_configmap_name
 from modeldash.scripts.render import build_files, dumps_yaml
 
 
@@ -41,7 +41,8 @@ def test_cronjobs_follow_the_spec(example_spec):
     assert c["args"][c["args"].index("--input") + 1] == "table:fraud_detector_inputs"
     assert c["args"][c["args"].index("--pushgateway") + 1] == example_spec.jobs.pushgateway_url
     assert c["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "modeldash-db"  # the DB URL never is an argument
-    assert {v["configMap"]["name"] for v in pod["volumes"]} == {SPEC_CONFIGMAP, "fraud-detector-baseline"}
+    assert {v["configMap"]["name"] for v in pod["volumes"]} == {spec_configmap_name("fraud-detector"),
+                                                                "fraud-detector-baseline"}
     assert pod["restartPolicy"] == "Never"
     quality = objs[("CronJob", "modeldash-quality-price-regressor")]
     assert quality["spec"]["schedule"] == example_spec.jobs.quality.schedule
@@ -55,9 +56,29 @@ def test_service_monitor_honours_pushed_labels_and_is_schema_valid(example_spec)
     jsonschema.validate(sm, crd_schema("monitoring.coreos.com_servicemonitors.yaml"))
 
 
-def test_spec_configmap_round_trips(example_spec):
-    cm = by_name(job_manifests(example_spec))[("ConfigMap", SPEC_CONFIGMAP)]
-    assert load_spec_data(yaml.safe_load(cm["data"]["fleet.yaml"]), "configmap") == example_spec
+def test_spec_configmap_round_trips_per_model(example_spec):
+    """Each model's ConfigMap holds the spec cut to that model, and it loads on its own."""
+    objs = by_name(job_manifests(example_spec))
+    for model in example_spec.models:
+        cm = objs[("ConfigMap", spec_configmap_name(model.name))]
+        loaded = load_spec_data(yaml.safe_load(cm["data"]["fleet.yaml"]), "configmap")
+        assert loaded.models == [model]
+        assert loaded.model_copy(update={"models": example_spec.models, "jobs": example_spec.jobs,
+                                         "kubernetes": example_spec.kubernetes}) == example_spec
+        assert loaded.jobs.for_model(model.name) == example_spec.jobs.for_model(model.name)
+
+
+def test_spec_configmaps_stay_small_in_a_large_fleet():
+    """A 1,000-model fleet in one ConfigMap was 1.3 MB, over the 1 MiB limit; per model it is not."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from fleet import fleet_data
+
+    spec = load_spec_data(fleet_data(1000))
+    sizes = [len(o["data"]["fleet.yaml"]) for o in job_manifests(spec) if o["kind"] == "ConfigMap"]
+    assert len(sizes) == 1000 and max(sizes) < 20_000
 
 
 def test_jobs_settings_change_the_manifests(example_data):
