@@ -26,13 +26,17 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def to_plain(obj: Any) -> Any:
-    """grafanalib objects (attrs classes with ``to_json_data``) -> plain dicts and lists."""
+    """grafanalib objects (attrs classes with ``to_json_data``) -> plain dicts and lists, nulls dropped.
+
+    The current model has no nulls (but for a threshold base step, which ``_thresholds`` writes
+    later), so ``None`` values are left out of every mapping in this same walk.
+    """
     if isinstance(obj, _SCALARS):
         return obj
     while hasattr(obj, "to_json_data"):
         obj = obj.to_json_data()
     if isinstance(obj, dict):
-        return {k: v if isinstance(v, _SCALARS) else to_plain(v) for k, v in obj.items()}
+        return {k: v if isinstance(v, _SCALARS) else to_plain(v) for k, v in obj.items() if v is not None}
     if isinstance(obj, (list, tuple)):
         return [v if isinstance(v, _SCALARS) else to_plain(v) for v in obj]
     return obj
@@ -194,18 +198,4 @@ def normalise_dashboard(raw: Any, default_datasource: dict) -> dict:
         d.pop("description", None)
     d.setdefault("annotations", {"list": []})
     d.setdefault("templating", {"list": []})
-    return drop_nulls_except_thresholds(d)
-
-
-def drop_nulls_except_thresholds(obj: Any, in_steps: bool = False) -> Any:
-    """``drop_nulls``, but keep the ``value: null`` of threshold base steps (required by the schema)."""
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if v is None and not (in_steps and k == "value"):
-                continue
-            out[k] = drop_nulls_except_thresholds(v, in_steps=(k == "steps") or (in_steps and isinstance(v, list)))
-        return out
-    if isinstance(obj, list):
-        return [drop_nulls_except_thresholds(v, in_steps=in_steps) for v in obj]
-    return obj
+    return d
