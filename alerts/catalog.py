@@ -13,6 +13,7 @@ from collections import Counter
 import re
 from dataclasses import dataclass, field
 
+from modeldash.spec.alert_names import ALERT_NAMES
 from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text
 from modeldash.dashboards.panel_keys import panel_link
 from modeldash.spec.alerting import MANAGED_LABEL
@@ -146,6 +147,8 @@ class _Builder:
         return out
 
     def add(self, **kw):
+        if kw["name"] not in ALERT_NAMES:
+            raise RuntimeError(f"alert {kw['name']!r} is missing from modeldash.spec.alert_names.ALERT_NAMES")
         if kw["name"] in self.spec.alerting.disabled_alerts:
             return
         self.defs.append(AlertDefinition(**kw))

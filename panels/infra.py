@@ -19,7 +19,7 @@ def node_cpu(spec: FleetSpec):
     return timeseries(
         "Node CPU utilisation",
         "Share of each node's CPU time spent busy (not idle, iowait or steal). Sustained values above the "
-        f"warning line ({t.warning:.0%}) starve model servers of CPU and raise latency: check which pods use "
+        f"warning line ({'not set' if t.warning is None else format(t.warning, '.0%')}) starve model servers of CPU and raise latency: check which pods use "
         "the node (Platform dashboard), spread them with anti-affinity, or add nodes.",
         [Query(expr, "{{instance}}")],
         PERCENT_UNIT,

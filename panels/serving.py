@@ -35,7 +35,7 @@ def latency(spec: FleetSpec, model: ModelSpec):
     return timeseries(
         "Latency p50 / p95 / p99",
         f"Request latency quantiles from the {b.histogram_metric} histogram, in {b.latency_unit}. The lines "
-        f"are the p95 levels: warning {t.warning * 1000:g} ms, critical {t.critical * 1000:g} ms "
+        f"are the p95 levels: warning {_ms(t.warning)}, critical {_ms(t.critical)} "
         "(ModelLatencyP95High / ModelLatencyP95Critical). If p95 rises with traffic, scale out; if it rises "
         "alone, look at CPU throttling and the model version.",
         queries,
@@ -43,6 +43,15 @@ def latency(spec: FleetSpec, model: ModelSpec):
         levels(_unit(b, t.warning), _unit(b, t.critical)),
         min_value=0,
     )
+
+
+def _pct(ratio: float | None) -> str:
+    return "the level (none set)" if ratio is None else f"{ratio:.0%}"
+
+
+def _ms(seconds: float | None) -> str:
+    """A level for a description; a null level means that alert is off."""
+    return "not set" if seconds is None else f"{seconds * 1000:g} ms"
 
 
 def _unit(b: ServingBackend, seconds: float | None) -> float | None:
@@ -58,7 +67,8 @@ def error_ratio(spec: FleetSpec, model: ModelSpec):
     return timeseries(
         "Error ratio (5xx)",
         "Share of requests answered with a 5xx status: server-side failures only (4xx are client errors and "
-        f"are shown apart). Above {t.critical:.0%} fires ModelErrorRateHigh: check the model server's logs "
+        f"are shown apart). Above {_pct(t.critical if t.critical is not None else t.warning)} fires "
+        "ModelErrorRateHigh: check the model server's logs "
         "and recent rollouts.",
         [Query(b.error_ratio(target(model), RATE, "5xx"), "5xx ratio")],
         PERCENT_UNIT,
