@@ -172,11 +172,13 @@ def port_name_problem(port: Any) -> str | None:
 _URL_UNSAFE = set(' \t\r\n"\'\\{}$<>`')
 
 
-def url_problem(url: Any) -> str | None:
-    """Why ``url`` is not a plain http(s) URL safe inside annotations and provisioning files."""
+def url_problem(url: Any, in_templates: bool = True) -> str | None:
+    """Why ``url`` is not a plain http(s) URL (safe inside annotations and provisioning files)."""
     if not isinstance(url, str) or not url:
         return "must be an http(s) URL"
     bad = next((c for c in url if c in _URL_UNSAFE or ord(c) < 32), None)
+    if bad is not None and not in_templates:
+        return f"{url[:80]!r} is not an http(s) URL (it contains {bad!r})"
     if bad is not None:
         return f"URL contains {bad!r} (it reaches alert annotations and templates): percent-encode it"
     try:
