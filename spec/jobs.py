@@ -8,9 +8,11 @@ default that follows the model's name, so a fleet needs none of it to render.
 """
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Annotated
 
-from modeldash.spec.base import DNS_LABEL_RE, DurationField, PositiveDuration, StrictModel
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+
+from modeldash.spec.base import DNS_LABEL_RE, DurationField, PositiveDuration, StrictModel, parse_duration, positive_duration
 from modeldash.spec.kubernetes import Labels
 from modeldash.spec.safe_values import cron_problem, image_problem, port_name_problem, url_problem
 
@@ -22,10 +24,22 @@ def _checked(check, v):
     return v
 
 
+PERIOD_MAX = 7 * 86400  # weekly at most: ModelMonitoringJobStale's promtool tests span two periods
+
+
+def _period_bounded(v: float) -> float:
+    if v > PERIOD_MAX:
+        raise ValueError("is longer than the maximum of 7d (a job runs at least weekly)")
+    return v
+
+
+JobPeriod = Annotated[float, BeforeValidator(parse_duration), AfterValidator(positive_duration), AfterValidator(_period_bounded)]
+
+
 class JobSpec(StrictModel):
     enabled: bool = True
     schedule: str = "0 * * * *"
-    period: PositiveDuration = 3600.0
+    period: JobPeriod = 3600.0
     window: PositiveDuration | None = None
     delay: DurationField = 0.0
 

@@ -17,6 +17,7 @@ import random
 import shutil
 import subprocess
 import types
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Union, get_args, get_origin
 
@@ -32,7 +33,7 @@ from modeldash.spec.fleet import FleetSpec
 
 REPO = Path(__file__).resolve().parent.parent
 MAX_EXAMPLES = int(os.environ.get("MODELDASH_FUZZ_EXAMPLES", "150"))  # more by hand: =2000
-TOOL_SAMPLE = 4
+TOOL_SAMPLE = int(os.environ.get("MODELDASH_FUZZ_TOOL_SAMPLE", "4"))
 DICT_KEY = object()  # a mapping key in a schema path (filled with the kept model's name)
 
 HOSTILE = [
@@ -184,6 +185,7 @@ def test_render_never_crashes_and_accepted_output_passes_the_tools(tmp_path):
         assert shutil.which(tool), f"{tool} is not installed (run `make test`)"
     runner = CliRunner()
     counts = {"examples": 0, "accepted": 0, "refused": 0}
+    reasons: Counter = Counter()  # which reason refused how many (printed with -s)
     sample: list[Path] = []
     pick = random.Random(11)
 
@@ -207,6 +209,7 @@ def test_render_never_crashes_and_accepted_output_passes_the_tools(tmp_path):
             counts["refused"] += 1
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+            reasons[lines[0].split(": ", 3)[-1][:50]] += 1
             assert not out.exists()
             return
         counts["accepted"] += 1
@@ -222,7 +225,8 @@ def test_render_never_crashes_and_accepted_output_passes_the_tools(tmp_path):
                 shutil.rmtree(out)
 
     render_mutated()
-    print(f"fuzz: {counts['examples']} examples, {counts['accepted']} accepted, {counts['refused']} refused")
+    print(f"fuzz: {counts['examples']} examples, {counts['accepted']} accepted, {counts['refused']} refused; "
+          f"most common refusals: {reasons.most_common(8)}")
     assert counts["accepted"] and counts["refused"], counts  # both branches were exercised
     for out in sample:
         _check_tools(out)
