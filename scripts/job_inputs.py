@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from modeldash.scripts.cli_common import DB_URL_ENV, BadInput
+from modeldash.scripts.job_checks import unique_columns
 UTC_US = pa.timestamp("us", tz="UTC")
 
 
@@ -61,6 +62,8 @@ def parse_source(text: str) -> Source:
 
 
 def _missing(source: Source, have: list[str], want: list[str]) -> None:
+    # files: any repeated header is refused; a query may repeat columns the job does not read
+    unique_columns(list(have), source.label, None if source.kind in ("csv", "parquet") else want)
     missing = [c for c in want if c not in have]
     if missing:
         shown = ", ".join(have[:12]) + (" ..." if len(have) > 12 else "")
