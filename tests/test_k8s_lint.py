@@ -115,3 +115,30 @@ def test_objects_render_already_built_are_linted_without_parsing_again():
     bad["metadata"]["name"] = "Bad_Name"
     assert lint_manifests(files) == []
     assert any("'Bad_Name'" in p for p in lint_manifests(files, {"k8s/m0.yaml": bad}))
+
+
+def test_lint_warns_when_the_datasource_is_the_charts_own_and_notes_url_file(example_data, write_spec, tmp_path):
+    """Warnings, not failures (issue 11): the example does not collide; the chart's name/uid and
+    a url_file webhook are each one line on stderr, and lint still exits 0."""
+    import subprocess
+    import sys
+
+    def lint(data, name):
+        p = subprocess.run([sys.executable, "-m", "modeldash", "lint", str(write_spec(data, name))],
+                           capture_output=True, text=True, timeout=120)
+        return p.returncode, p.stderr
+
+    code, err = lint(example_data, "example.yaml")
+    assert code == 0 and "warning:" not in err and "note:" not in err, err
+    example_data["datasource"].update(name="Prometheus", uid="prometheus")
+    example_data["alerting"]["receivers"][2]["webhook"] = {"url_env": "RISK_URL", "url_file": "/etc/am/risk-url"}
+    code, err = lint(example_data, "chart.yaml")
+    lines = err.strip().splitlines()
+    assert code == 0, err
+    assert lines == [
+        "warning: k8s/datasources/prometheus.yaml: datasource name 'Prometheus', uid 'prometheus': the same as "
+        "kube-prometheus-stack's own default datasource, so the sidecar provisions one datasource twice; give yours "
+        "another datasource.name and datasource.uid in the spec (e.g. modeldash-prometheus)",
+        "note: alertmanager/alertmanager.yaml: receiver 'risk-oncall' uses webhook url_file, which needs "
+        "Alertmanager >= 0.26 (older ones reject the whole config); a plain url (no credentials) works with any version",
+    ], err
