@@ -178,7 +178,7 @@ def _columns(table, model, label) -> dict:
     out = {}
     for f in model.features:
         if f.kind == "numeric":
-            out[f.name] = _finite(inputs.numeric_column(table, f.name, label), f.name, label)
+            out[f.name] = _finite(table, f.name, label)
         else:
             out[f.name] = inputs.category_counts(table, f.name)
     return out
@@ -189,14 +189,16 @@ def _prediction(table, model, column, label):
 
     if model.task == "classification":
         return inputs.category_counts(table, column)
-    return _finite(inputs.numeric_column(table, column, label), column, label)
+    return _finite(table, column, label)
 
 
-def _finite(values, column, label):
-    """+-inf left out like missing values, with a note (``job_checks.finite_values``)."""
-    notes: list[str] = []
-    values = checks.finite_values(values, column, label, notes)
-    for note in notes:
+def _finite(table, column, label, shown=None):
+    """A numeric column with +-inf left out like missing values, and a note saying so."""
+    from modeldash.scripts import job_inputs as inputs
+
+    values, n_inf = inputs.numeric_column_counted(table, column, label)
+    note = checks.infinite_values(values, n_inf, shown or column, label)
+    if note:
         click.echo(f"note: {note}", err=True)
     return values
 
@@ -365,8 +367,7 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
                        inputs.text_values(joined, "label"), inputs.text_values(joined, "prediction"))
     else:
         report = _data(quality.regression_quality, model.name,
-                       _finite(inputs.numeric_column(joined, "label", lsrc.label), label_col, lsrc.label),
-                       _finite(inputs.numeric_column(joined, "prediction", psrc.label), pred_col, psrc.label))
+                       _finite(joined, "label", lsrc.label, label_col), _finite(joined, "prediction", psrc.label, pred_col))
     registry = exports.quality_registry(report, time.time())
     where = _deliver(registry, exports.QUALITY_JOB, model.name, gateway or fleet.jobs.pushgateway_url, textfile_dir,
                      dry_run, push_attempts, push_backoff)

@@ -50,25 +50,16 @@ def writable_file(path: str | None, option: str) -> None:
     os.unlink(probe)
 
 
-def finite_values(values: np.ndarray, column: str, label: str, notes: list[str]) -> np.ndarray:
-    """``values`` with +-inf as NaN (missing); a note counts them; no finite value at all is bad input."""
-    values = np.asarray(values, dtype=float)
-    infinite = np.isinf(values)
-    n_inf = int(np.count_nonzero(infinite))
+def infinite_values(values: np.ndarray, n_inf: int, column: str, label: str) -> str | None:
+    """``values`` had ``n_inf`` +-inf, now NaN (``job_inputs.numeric_column_counted``): the note
+    saying so, or bad input when no finite value is left."""
     if not n_inf:
-        return values
-    values = np.where(infinite, np.nan, values)
+        return None
     if np.isnan(values).all():
         missing = len(values) - n_inf
         raise BadInput(f"{label}: column {column!r} has no finite value ({n_inf} infinite"
                        f"{f', {missing} missing' if missing else ''}); not scored, nothing pushed")
-    notes.append(f"{label}: column {column!r}: {n_inf} infinite value(s) left out like missing ones")
-    return values
-
-
-def non_finite_counts(**columns: np.ndarray) -> dict[str, int]:
-    """``{column: rows that are null, NaN or +-inf}`` for the report."""
-    return {name: int(np.count_nonzero(~np.isfinite(np.asarray(v, dtype=float)))) for name, v in columns.items()}
+    return f"{label}: column {column!r}: {n_inf} infinite value(s) left out like missing ones"
 
 
 def finite_registry(registry, what: str) -> None:

@@ -139,3 +139,13 @@ def test_a_login_page_is_not_a_pushgateway(cli, regression, mode):
     assert "not a Pushgateway" in line or "(a login page?)" in line
     assert [m for m, _ in page.requests] == ["PUT"]  # no retries: a login page does not change its mind
     assert not (root / "r.json").exists()
+
+
+def test_every_reader_of_numeric_columns_gets_infinities_as_missing():
+    """``numeric_column`` (what every engine's batches go through) never returns +-inf."""
+    from modeldash.scripts.job_inputs import numeric_column, numeric_column_counted
+
+    table = pa.table({"x": [1.0, float("inf"), None, float("-inf"), float("nan")], "s": ["1", "inf", None, "-inf", "2"]})
+    values, n_inf = numeric_column_counted(table, "x", "t")
+    assert n_inf == 2 and np.isnan(values).tolist() == [False, True, True, True, True]
+    assert np.isfinite(numeric_column(table, "s", "t")).tolist() == [True, False, False, False, True]
