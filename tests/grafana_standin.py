@@ -219,10 +219,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     # ------------------------------------------------------------------ plumbing
-    def _send(self, status: int, body=None, headers: dict | None = None) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
+    def _send(self, status: int, body=None, headers: dict | None = None,
+              content_type: str = "application/json", raw: bytes | None = None) -> None:
+        data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -230,15 +231,10 @@ class _Handler(BaseHTTPRequestHandler):
         if data:
             self.wfile.write(data)
 
-    def _send_html(self, status: int = 200, headers: dict | None = None) -> None:
+    def _send_html(self) -> None:
+        """What an SSO proxy in front of Grafana answers: 200 and a login page."""
         page = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>SSO login</body></html>"
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(page)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(page)
+        self._send(200, content_type="text/html; charset=utf-8", raw=page)
 
     def _body(self):
         n = int(self.headers.get("Content-Length") or 0)
