@@ -3,9 +3,11 @@
 \b
 Exit codes of the jobs:
   0  scored and pushed (or written)
-  2  bad input: spec, options, missing columns, empty window, all-NaN column,
-     constant baseline column, unreadable file or database; nothing is pushed
-  5  the Pushgateway (or textfile directory) did not take the metrics after retries
+  2  bad input: spec, options, missing or duplicate columns, empty window, a column
+     without a finite value, constant baseline column, unreadable file or database,
+     no ground truth (quality), unwritable --report/-o; nothing is pushed
+  5  the Pushgateway (or textfile directory) did not take the metrics after retries,
+     or the URL answered as no Pushgateway does (an HTML page, a redirect)
 """
 from __future__ import annotations
 

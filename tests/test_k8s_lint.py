@@ -117,7 +117,7 @@ def test_objects_render_already_built_are_linted_without_parsing_again():
     assert any("'Bad_Name'" in p for p in lint_manifests(files, {"k8s/m0.yaml": bad}))
 
 
-def test_lint_warns_when_the_datasource_is_the_charts_own_and_notes_url_file(example_data, write_spec, tmp_path):
+def test_lint_warns_when_the_datasource_is_the_charts_own_and_notes_url_file(cli, example_data, write_spec, tmp_path):
     """Warnings, not failures (issue 11): the example does not collide; the chart's name/uid and
     a url_file webhook are each one line on stderr, and lint still exits 0."""
     import subprocess
@@ -135,6 +135,8 @@ def test_lint_warns_when_the_datasource_is_the_charts_own_and_notes_url_file(exa
     code, err = lint(example_data, "chart.yaml")
     lines = err.strip().splitlines()
     assert code == 0, err
+    rendered = cli("render", write_spec(example_data, "render.yaml"), "-o", tmp_path / "out")
+    assert rendered.exit_code == 0 and [ln for ln in rendered.output.splitlines() if ln.startswith(("warning:", "note:"))] == lines
     assert lines == [
         "warning: k8s/datasources/prometheus.yaml: datasource name 'Prometheus', uid 'prometheus': the same as "
         "kube-prometheus-stack's own default datasource, so the sidecar provisions one datasource twice; give yours "
