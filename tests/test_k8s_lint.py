@@ -120,27 +120,24 @@ def test_objects_render_already_built_are_linted_without_parsing_again():
 def test_lint_warns_when_the_datasource_is_the_charts_own_and_notes_url_file(cli, example_data, write_spec, tmp_path):
     """Warnings, not failures (issue 11): the example does not collide; the chart's name/uid and
     a url_file webhook are each one line on stderr, and lint still exits 0."""
-    import subprocess
-    import sys
 
-    def lint(data, name):
-        p = subprocess.run([sys.executable, "-m", "modeldash", "lint", str(write_spec(data, name))],
-                           capture_output=True, text=True, timeout=120)
-        return p.returncode, p.stderr
+    def warnings(result):
+        return [ln for ln in result.output.splitlines() if ln.startswith(("warning:", "note:"))]
 
-    code, err = lint(example_data, "example.yaml")
-    assert code == 0 and "warning:" not in err and "note:" not in err, err
+    result = cli("lint", write_spec(example_data, "example.yaml"))
+    assert result.exit_code == 0 and warnings(result) == [], result.output
     example_data["datasource"].update(name="Prometheus", uid="prometheus")
     example_data["alerting"]["receivers"][2]["webhook"] = {"url_env": "RISK_URL", "url_file": "/etc/am/risk-url"}
-    code, err = lint(example_data, "chart.yaml")
-    lines = err.strip().splitlines()
-    assert code == 0, err
-    rendered = cli("render", write_spec(example_data, "render.yaml"), "-o", tmp_path / "out")
-    assert rendered.exit_code == 0 and [ln for ln in rendered.output.splitlines() if ln.startswith(("warning:", "note:"))] == lines
+    spec_path = write_spec(example_data, "chart.yaml")
+    result = cli("lint", spec_path)
+    lines = warnings(result)
+    assert result.exit_code == 0, result.output
+    rendered = cli("render", spec_path, "-o", tmp_path / "out")
+    assert rendered.exit_code == 0 and warnings(rendered) == lines
     assert lines == [
         "warning: k8s/datasources/prometheus.yaml: datasource name 'Prometheus', uid 'prometheus': the same as "
         "kube-prometheus-stack's own default datasource, so the sidecar provisions one datasource twice; give yours "
         "another datasource.name and datasource.uid in the spec (e.g. modeldash-prometheus)",
         "note: alertmanager/alertmanager.yaml: receiver 'risk-oncall' uses webhook url_file, which needs "
         "Alertmanager >= 0.26 (older ones reject the whole config); a plain url (no credentials) works with any version",
-    ], err
+    ], result.output
