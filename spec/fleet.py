@@ -33,7 +33,7 @@ from modeldash.spec.base import (  # noqa: F401  (re-exported for callers)
     non_negative,
     parse_duration,
 )
-from modeldash.spec.safe_values import folder_title_problem, number_problem, safe_text_problem, url_problem
+from modeldash.spec.safe_values import display_name_problem, folder_title_problem, number_problem, safe_text_problem, url_problem
 from modeldash.spec.alerting import AlertingSpec
 from modeldash.spec.jobs import JobsSpec
 from modeldash.spec.kubernetes import KubernetesField, KubernetesSpec
@@ -184,11 +184,12 @@ class PlatformThresholds(StrictModel):
 
 
 class DatasourceSpec(StrictModel):
-    name: SafeText = "Prometheus"
+    name: str = "Prometheus"
     uid: str = "prometheus"
     url: str = "http://prometheus-operated.monitoring.svc:9090"
 
     _url = field_validator("url")(classmethod(lambda cls, v: _checked(url_problem, v)))
+    _name = field_validator("name")(classmethod(lambda cls, v: _checked(display_name_problem, v, "datasource name")))
 
     @field_validator("uid")
     @classmethod

@@ -45,6 +45,16 @@ def safe_text_problem(value: Any, what: str = "value") -> str | None:
     return None
 
 
+def display_name_problem(value: Any, what: str = "name") -> str | None:
+    """Why ``value`` cannot be a display name in provisioning files (Grafana expands ``$VAR`` there)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > SAFE_TEXT_MAX:
+        return f"{what} must be 1 to {SAFE_TEXT_MAX} characters"
+    bad = next((c for c in value if not c.isprintable() or c in '$"\\{}`'), None)
+    if bad is not None:
+        return f"{what} {value[:60]!r} contains {bad!r}: no control characters, $, quotes, backslashes or braces"
+    return None
+
+
 def label_name_problem(name: Any, reserved: frozenset = frozenset(), what: str = "label") -> str | None:
     """Why ``name`` is not a label name a spec may set (None when it is)."""
     if not isinstance(name, str) or not LABEL_NAME_RE.match(name):
