@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
-from modeldash.spec.safe_values import LABEL_NAME_RE, RESERVED_LABELS, label_map_problem, safe_text_problem
+from modeldash.spec.safe_values import RESERVED_LABELS, label_map_problem, safe_text_problem
 
 UID_MAX = 40
 UID_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")

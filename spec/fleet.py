@@ -33,21 +33,13 @@ from modeldash.spec.base import (  # noqa: F401  (re-exported for callers)
     non_negative,
     parse_duration,
 )
-from modeldash.spec.safe_values import display_name_problem, folder_title_problem, number_problem, safe_text_problem, url_problem
+from modeldash.spec.safe_values import checked, display_name_problem, folder_title_problem, number_problem, safe_text_problem, url_problem
 from modeldash.spec.alerting import AlertingSpec
 from modeldash.spec.jobs import JobsSpec
 from modeldash.spec.kubernetes import KubernetesField, KubernetesSpec
 from modeldash.datasources.backends import BACKENDS
 
 # --------------------------------------------------------------------------- thresholds
-
-
-def _checked(check, v, *args):
-    """Run a shared ``problem(value) -> str | None`` check as a pydantic validator."""
-    problem = check(v, *args)
-    if problem:
-        raise ValueError(problem)
-    return v
 
 
 def _levels_in(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False, meaning: str = ""):
@@ -188,8 +180,8 @@ class DatasourceSpec(StrictModel):
     uid: str = "prometheus"
     url: str = "http://prometheus-operated.monitoring.svc:9090"
 
-    _url = field_validator("url")(classmethod(lambda cls, v: _checked(url_problem, v)))
-    _name = field_validator("name")(classmethod(lambda cls, v: _checked(display_name_problem, v, "datasource name")))
+    _url = field_validator("url")(classmethod(lambda cls, v: checked(url_problem, v)))
+    _name = field_validator("name")(classmethod(lambda cls, v: checked(display_name_problem, v, "datasource name")))
 
     @field_validator("uid")
     @classmethod
@@ -206,7 +198,7 @@ class GrafanaSpec(StrictModel):
     def _title(cls, v):
         if len(v) > 190:
             raise ValueError("folder title must be 1 to 190 characters")
-        return _checked(folder_title_problem, v)
+        return checked(folder_title_problem, v)
 
     @field_validator("folder_uid")
     @classmethod
@@ -236,7 +228,7 @@ class FeatureSpec(StrictModel):
     kind: Literal["numeric", "categorical"] = "numeric"
     threshold: float | None = None
 
-    _name = field_validator("name")(classmethod(lambda cls, v: _checked(safe_text_problem, v, "feature name")))
+    _name = field_validator("name")(classmethod(lambda cls, v: checked(safe_text_problem, v, "feature name")))
     _thr = field_validator("threshold")(_levels_in(0, DRIFT_MAX, True, False, "a drift score"))
 
 
@@ -259,7 +251,7 @@ class ModelSpec(StrictModel):
     runbook_url: str | None = None
     labels: LabelMap = Field(default_factory=dict)
 
-    _rb = field_validator("runbook_url")(classmethod(lambda cls, v: v if v is None else _checked(url_problem, v)))
+    _rb = field_validator("runbook_url")(classmethod(lambda cls, v: v if v is None else checked(url_problem, v)))
 
     @field_validator("name")
     @classmethod

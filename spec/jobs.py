@@ -14,14 +14,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from modeldash.spec.base import DNS_LABEL_RE, DurationField, PositiveDuration, StrictModel, parse_duration, positive_duration
 from modeldash.spec.kubernetes import Labels
-from modeldash.spec.safe_values import cron_problem, image_problem, port_name_problem, url_problem
-
-
-def _checked(check, v):
-    problem = check(v)
-    if problem:
-        raise ValueError(problem)
-    return v
+from modeldash.spec.safe_values import checked, cron_problem, image_problem, port_name_problem, url_problem
 
 
 PERIOD_MAX = 7 * 86400  # weekly at most: ModelMonitoringJobStale's promtool tests span two periods
@@ -43,7 +36,7 @@ class JobSpec(StrictModel):
     window: PositiveDuration | None = None
     delay: DurationField = 0.0
 
-    _cron = field_validator("schedule")(classmethod(lambda cls, v: _checked(cron_problem, v)))
+    _cron = field_validator("schedule")(classmethod(lambda cls, v: checked(cron_problem, v)))
 
     @property
     def window_seconds(self) -> float:
@@ -92,9 +85,9 @@ class JobsSpec(StrictModel):
     service_monitor_labels: Labels = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
     models: dict[str, ModelJobSettings] = Field(default_factory=dict)
 
-    _image = field_validator("image")(classmethod(lambda cls, v: _checked(image_problem, v)))
-    _port = field_validator("pushgateway_port", mode="before")(classmethod(lambda cls, v: _checked(port_name_problem, v)))
-    _url = field_validator("pushgateway_url")(classmethod(lambda cls, v: _checked(url_problem, v)))
+    _image = field_validator("image")(classmethod(lambda cls, v: checked(image_problem, v)))
+    _port = field_validator("pushgateway_port", mode="before")(classmethod(lambda cls, v: checked(port_name_problem, v)))
+    _url = field_validator("pushgateway_url")(classmethod(lambda cls, v: checked(url_problem, v)))
 
     @field_validator("namespace", "database_secret")
     @classmethod

@@ -29,6 +29,14 @@ RESERVED_LABELS = frozenset({
 })
 
 
+def checked(check, value: Any, *args) -> Any:
+    """Run a ``problem(value, ...) -> str | None`` check as a pydantic validator: raise or pass through."""
+    problem = check(value, *args)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def safe_text_problem(value: Any, what: str = "value") -> str | None:
     """Why ``value`` may not go into PromQL strings, label values or templates (None if it may)."""
     if not isinstance(value, str):

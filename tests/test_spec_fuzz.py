@@ -21,7 +21,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated, Union, get_args, get_origin
 
-import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
