@@ -155,6 +155,7 @@ from modeldash.scripts import cmd_jobs  # noqa: E402
 from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd  # noqa: E402
 from modeldash.scripts.cmd_live import demo  # noqa: E402
 from modeldash.scripts.cmd_test_rules import test_rules  # noqa: E402
+from modeldash.scripts.cmd_preview import preview_cmd  # noqa: E402
 
 main.add_command(test_rules)
 main.add_command(cmd_jobs.baseline_cmd)
@@ -163,3 +164,4 @@ main.add_command(cmd_jobs.quality_job_cmd)
 main.add_command(diff_cmd)
 main.add_command(sync_cmd)
 main.add_command(demo)
+main.add_command(preview_cmd)
