@@ -134,8 +134,9 @@ class Page:
             time.sleep(0.05)
         raise BrowserError(f"{path}: the page did not finish drawing within {timeout:.0f}s")
 
-    def evaluate(self, expression: str):
-        result = self._call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+    def evaluate(self, expression: str, await_promise: bool = False):
+        result = self._call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                 "awaitPromise": await_promise})
         if "exceptionDetails" in result:
             raise BrowserError(f"JavaScript error: {result['exceptionDetails'].get('text')} "
                                f"{result['exceptionDetails'].get('exception', {}).get('description', '')}")

@@ -234,6 +234,7 @@
     };
     function drawThresholds(u) {
       const ctx = u.ctx, b = u.bbox, all = steps(base);
+      marks.length = 0;
       ctx.save();
       if (thrMode.indexOf("area") >= 0) {
         for (let i = 0; i < all.length; i++) {
@@ -256,10 +257,22 @@
       }
       ctx.restore();
     }
-    const u = new uPlot(opts, [frame.x].concat(ys), chart);
-    div.dataset.thresholds = JSON.stringify(marks);
-    div.dataset.series = String(frame.series.length);
-    return u;
+    // After uPlot's first draw, record what was drawn where (canvas pixels) for checks.
+    pending++;
+    opts.hooks.draw = [u => {
+      div.dataset.thresholds = JSON.stringify(marks);
+      div.dataset.series = String(frame.series.length);
+      div.dataset.colors = JSON.stringify(colors);
+      div.dataset.scale = JSON.stringify({ min: u.scales.y.min, max: u.scales.y.max, top: u.bbox.top,
+        height: u.bbox.height, left: u.bbox.left, width: u.bbox.width });
+      if (!div.dataset.drawn) { div.dataset.drawn = "1"; settle(); }
+    }];
+    try {
+      return new uPlot(opts, [frame.x].concat(ys), chart);
+    } catch (e) {
+      settle();
+      throw e;
+    }
   }
 
   function stat(panel, body, div) {
@@ -382,6 +395,10 @@
     message(body, "Panel type \u201c" + panel.type + "\u201d is not drawn by modeldash preview", "md-unsupported");
   }
 
+  // Ready when main() has laid out every panel and every chart has drawn once.
+  let pending = 1;
+  function settle() { if (--pending === 0) window.mdPreviewReady = true; }
+
   const DRAW = { timeseries: timeseries, stat: stat, bargauge: bargauge, table: table, text: text };
 
   function header(root) {
@@ -423,7 +440,7 @@
         message(body, "preview failed to draw this panel: " + e, "md-error");
       }
     }
-    window.mdPreviewReady = true;
+    settle();
   }
   main();
 })();
