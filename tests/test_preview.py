@@ -253,3 +253,26 @@ def test_png_is_non_blank_deterministic_and_as_tall_as_the_dashboard(previews, b
     assert colours > 50
     page.open(fleet.html, WIDTH, fleet.height)
     assert page.screenshot() == fleet.png.read_bytes()  # same data, same picture
+
+
+def test_cli_previews_only_the_changed_dashboards(stack, tmp_path):
+    from click.testing import CliRunner
+
+    from modeldash.scripts.cli import main
+
+    runner = CliRunner()
+    base = tmp_path / "base"
+    assert runner.invoke(main, ["render", "-o", str(base)]).exit_code == 0
+    fleet_json = next(base.rglob("md-fleet.json"))
+    board = json.loads(fleet_json.read_text())
+    board["panels"][1]["gridPos"]["w"] = 6  # what a pull request changed
+    fleet_json.write_text(json.dumps(board))
+    out = tmp_path / "pv"
+    args = ["preview", "--prometheus", stack.url, "--from", "-2m", "--scrape-interval", "1s", "-o", str(out)]
+    result = runner.invoke(main, [*args, "--changed", str(base)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["md-fleet.html", "md-fleet.png"], result.output
+    assert "preview: 1 dashboards" in result.output
+    assert runner.invoke(main, ["render", "-o", str(base)]).exit_code == 0
+    same = runner.invoke(main, [*args, "--changed", str(base)])
+    assert same.exit_code == 0 and "none changed" in same.output
