@@ -51,14 +51,16 @@ def _load(target: str | None):
 @click.option("--scrape-interval", default=None,
               help="The datasource's scrape interval for $__rate_interval [default: 15s, 1s for the simulator].")
 @click.option("--width", default=1600, show_default=True, type=click.IntRange(800, 4000), help="Page width in pixels.")
-@click.option("--warmup", default=90.0, show_default=True, type=click.FloatRange(5, 3600),
+@click.option("--warmup", default=60.0, show_default=True, type=click.FloatRange(5, 3600),
               help="Without --prometheus: seconds of simulated data to collect before drawing.")
 @click.option("--scenario", default="healthy", show_default=True, help="Without --prometheus: the simulator's scenario.")
+@click.option("--chromium", "chromium_bin", default="/usr/bin/chromium", show_default=True, metavar="PATH",
+              help="The headless browser that takes the pictures (Debian's chromium).")
 @SIMULATOR_LISTEN
 @PROMETHEUS_LISTEN
 @guarded
 def preview_cmd(target, prometheus_url, out_dir, from_, uids, base_dir, scrape_interval, width, warmup, scenario,
-                simulator_listen, prometheus_listen):
+                chromium_bin, simulator_listen, prometheus_listen):
     """Draw each dashboard of TARGET (a SPEC, a rendered folder, default: the bundled example fleet)
     from live data: one self-contained HTML page (opens offline) and one PNG per dashboard.
 
@@ -69,7 +71,7 @@ def preview_cmd(target, prometheus_url, out_dir, from_, uids, base_dir, scrape_i
       modeldash preview fleet.yaml --changed base-out -o preview   # pull requests
     """
     from modeldash.preview.timerange import RangeError, parse_duration, parse_from
-    from modeldash.scripts.browser import BrowserError
+    from modeldash.scripts.browser import BrowserError, Chromium
     from modeldash.scripts.preview import changed_dashboards, write_previews
 
     try:
@@ -104,9 +106,10 @@ def preview_cmd(target, prometheus_url, out_dir, from_, uids, base_dir, scrape_i
             click.echo(f"  {p.uid}: {p.png} ({p.height}px; panels {states or 'none'}) {p.seconds:.1f}s")
 
         try:
-            previews = write_previews(boards, url, Path(out_dir), start, end, scrape, width, progress=progress)
+            with Chromium(chromium_bin) as browser:
+                previews = write_previews(boards, url, Path(out_dir), start, end, scrape, width, browser, progress)
         except BrowserError as exc:
-            raise BadInput(str(exc)) from None
+            raise BadInput(f"--chromium: {exc}") from None
     finally:
         if stack is not None:
             stack.stop()
@@ -114,13 +117,13 @@ def preview_cmd(target, prometheus_url, out_dir, from_, uids, base_dir, scrape_i
 
 
 def _start_stack(fleet, simulator_listen: str, prometheus_listen: str, scenario: str, warmup: float):
-    from modeldash.scripts.live_stack import LiveStack, parse_listen
+    from modeldash.scripts.live_stack import LiveStack, fast_evaluation, parse_listen
     from modeldash.simulator import SCENARIOS
 
     if scenario not in SCENARIOS:
         raise BadInput(f"--scenario: unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     listen = parse_listen("--simulator-listen", simulator_listen), parse_listen("--prometheus-listen", prometheus_listen)
-    stack = LiveStack(fleet, demo_rules(fleet), *listen, scenario=scenario).start()
+    stack = LiveStack(fleet, fast_evaluation(demo_rules(fleet)), *listen, scenario=scenario).start()
     try:
         click.echo(f"preview: simulator http://{stack.sim.address}/ and Prometheus {stack.url}; "
                    f"collecting {warmup:.0f}s of data")

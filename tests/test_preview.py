@@ -19,7 +19,7 @@ from modeldash.dashboards.build import build_dashboards
 from modeldash.dashboards.spec import bundled_example, load_spec
 from modeldash.scripts.browser import Chromium
 from modeldash.scripts.live_lint import lint_live, substitute_variables
-from modeldash.scripts.live_stack import LiveStack
+from modeldash.scripts.live_stack import LiveStack, fast_evaluation
 from modeldash.scripts.preview import write_previews
 from modeldash.scripts.prometheus_client_http import query
 
@@ -56,7 +56,7 @@ def boards(spec):
 
 @pytest.fixture(scope="module")
 def stack(spec, boards):
-    with LiveStack(spec, prometheus_rules(spec)) as live:
+    with LiveStack(spec, fast_evaluation(prometheus_rules(spec))) as live:
         live.wait_scraped()
         deadline = time.monotonic() + 40
         while lint_live(boards, live.url, macros={"__rate_interval": "4s"}) and time.monotonic() < deadline:
@@ -276,3 +276,5 @@ def test_cli_previews_only_the_changed_dashboards(stack, tmp_path):
     assert runner.invoke(main, ["render", "-o", str(base)]).exit_code == 0
     same = runner.invoke(main, [*args, "--changed", str(base)])
     assert same.exit_code == 0 and "none changed" in same.output
+    no_browser = runner.invoke(main, [*args, "--chromium", str(tmp_path / "no-chromium"), "-o", str(tmp_path / "x")])
+    assert no_browser.exit_code == 2 and "--chromium:" in no_browser.output and "not found" in no_browser.output

@@ -297,7 +297,21 @@
       else if (opts.colorMode !== "none") val.style.color = c;
       cell.appendChild(val);
       box.appendChild(cell);
+      if (opts.graphMode === "area" && n === 1 && frame.x.length > 1) sparkline(body, frame.x, s.values, c);
     });
+  }
+
+  // Grafana's stat "graph mode: area": the series as a filled line along the panel's bottom.
+  function sparkline(body, xs, values, col) {
+    const box = el("div", "md-sparkline");
+    body.insertBefore(box, body.firstChild);
+    const h = Math.max(10, Math.floor(body.clientHeight * 0.4));
+    pending++;
+    const opts = { width: Math.max(10, body.clientWidth - 16), height: h, pxRatio: 1, legend: { show: false },
+      cursor: { show: false }, select: { show: false }, axes: [{ show: false }, { show: false }],
+      scales: { x: { time: false } }, series: [{}, { stroke: col, fill: alpha(col, 0.2), width: 1, points: { show: false } }],
+      hooks: { draw: [() => { if (!box.dataset.drawn) { box.dataset.drawn = "1"; settle(); } }] } };
+    try { new uPlot(opts, [xs, values], box); } catch (e) { settle(); throw e; }
   }
 
   function bargauge(panel, body, div) {
