@@ -149,7 +149,7 @@
     if (decimals != null) return splits.map(v => mdFormat(v, unit, decimals));
     for (let d = 0; d <= 6; d++) {
       const out = splits.map(v => mdFormat(v, unit, d));
-      if (new Set(out).size === out.length) return out;
+      if (new Set(out).size === out.length) return out.map(t => t.replace(/\.0+(?=\D|$)|(\.\d*?)0+(?=\D|$)/, "$1"));
     }
     return splits.map(v => mdFormat(v, unit, null));
   }
