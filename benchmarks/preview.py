@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fleet import fleet_data  # noqa: E402
 
-from modeldash.dashboards.alerts import prometheus_rules  # noqa: E402
+from modeldash.alerts.build import prometheus_rules  # noqa: E402
 from modeldash.dashboards.build import build_dashboards  # noqa: E402
-from modeldash.dashboards.spec import bundled_example, load_spec, load_spec_data  # noqa: E402
+from modeldash.spec.fleet import bundled_example, load_spec, load_spec_data  # noqa: E402
 from modeldash.scripts.browser import Chromium  # noqa: E402
 from modeldash.scripts.live_stack import LiveStack, fast_evaluation  # noqa: E402
 from modeldash.scripts.preview import write_previews  # noqa: E402

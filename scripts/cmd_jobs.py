@@ -17,15 +17,13 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from modeldash.dashboards.spec_base import parse_duration
+from modeldash.spec.base import parse_duration
 from modeldash.instrumentation.errors import DataProblem
-from modeldash.scripts.cli import SPEC_ARG, BadInput, guarded, read_spec
+from modeldash.scripts.cli_common import DB_URL_ENV, EXIT_PUSH, SPEC_ARG, BadInput, guarded, read_spec
 
 # numpy, scipy, pyarrow and SQLAlchemy are imported inside the commands, so that the rest of
 # the CLI (render, lint, ...) does not pay their start-up time.
 
-EXIT_PUSH = 5
-DB_URL_ENV = "MODELDASH_DB_URL"
 
 
 # --------------------------------------------------------------------------- shared pieces

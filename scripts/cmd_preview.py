@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from modeldash.scripts.cli import BadInput, guarded, read_spec
+from modeldash.scripts.cli_common import BadInput, guarded, read_spec
 from modeldash.scripts.cmd_live import PROMETHEUS_LISTEN, SIMULATOR_LISTEN, check_reachable, dashboards_from_files, demo_rules
 
 

@@ -19,8 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from modeldash.scripts.cli import BadInput
-from modeldash.scripts.cmd_jobs import DB_URL_ENV
+from modeldash.scripts.cli_common import DB_URL_ENV, BadInput
 UTC_US = pa.timestamp("us", tz="UTC")
 
 

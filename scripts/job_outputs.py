@@ -13,7 +13,7 @@ from typing import Callable
 
 from prometheus_client import CollectorRegistry, push_to_gateway, write_to_textfile
 
-from modeldash.scripts.render import dumps_json
+from modeldash.scripts.serialise import dumps_json
 
 
 class PushFailed(Exception):

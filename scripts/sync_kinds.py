@@ -1,6 +1,6 @@
 """One handler per Grafana object kind: how to read it, compare it, write it, delete it.
 
-Why: the sync engine (``scripts/sync.py``) is generic; everything kind-specific (which
+Why: the sync engine (``scripts/sync_engine.py``) is generic; everything kind-specific (which
 endpoint, which fields Grafana adds, where the ownership marker lives, what a conflict
 is) sits here, one small class per kind, all through grafana-client.
 """
@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from modeldash.dashboards import ownership
-from modeldash.dashboards.desired_state import POLICY_KEY, DesiredObject
-from modeldash.dashboards.spec_base import parse_duration
+from modeldash.sync import ownership as ownership
+from modeldash.sync.desired_state import POLICY_KEY, DesiredObject
+from modeldash.spec.base import parse_duration
 from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP
-from modeldash.scripts.render import dumps_json
+from modeldash.scripts.serialise import dumps_json
 
-PROVENANCE_HEADER = {"X-Disable-Provenance": "true"}
 REDACTED = "[REDACTED]"
 # Integration settings Grafana stores encrypted (and returns as [REDACTED]); never shown.
 SECURE_SETTINGS = {

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import jsonschema
 
-from modeldash.dashboards.spec_base import format_duration, parse_duration
+from modeldash.spec.base import format_duration, parse_duration
 
 UID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 SECURE_FIELDS = {

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from k8s_helpers import spec
-from modeldash.dashboards import k8s_manifests as km
+from modeldash.k8s import manifests as km
 from modeldash.scripts.lint_k8s import lint_manifests
 from modeldash.scripts.output_k8s import dump_yaml, kustomization_file
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from k8s_helpers import alerting_doc, dashboards, spec, spec_data
-from modeldash.dashboards import k8s_manifests as km
-from modeldash.dashboards.spec import SpecError, load_spec_data
+from modeldash.k8s import manifests as km
+from modeldash.spec.fleet import SpecError, load_spec_data
 from modeldash.scripts.lint_k8s import lint_manifests
 from modeldash.scripts.output_k8s import kustomization_file, render_k8s
 
@@ -166,12 +166,6 @@ def test_provisioning_tree_for_a_grafana_outside_kubernetes():
     groups = [g for rel, text in sorted(files.items()) if rel.startswith("provisioning/alerting/modeldash-alerts-")
               for g in yaml.safe_load(text)["groups"]]
     assert sorted(groups, key=lambda g: g["name"]) == sorted(alerting_doc(fleet)["groups"], key=lambda g: g["name"])
-
-
-def test_without_the_alerts_module_the_summary_says_so():
-    result, files = tree(spec(), alerting=False)
-    assert not any(r.startswith("k8s/alerting/") for r in files)
-    assert any("alerts is not installed" in line for line in result.summary)
 
 
 def _huge(fleet, classes: int):

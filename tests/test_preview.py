@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from modeldash.dashboards.alerts import prometheus_rules
+from modeldash.alerts.build import prometheus_rules
 from modeldash.dashboards.build import build_dashboards
-from modeldash.dashboards.spec import bundled_example, load_spec
+from modeldash.spec.fleet import bundled_example, load_spec
 from modeldash.scripts.browser import Chromium
 from modeldash.scripts.live_lint import lint_live, substitute_variables
 from modeldash.scripts.live_stack import LiveStack, fast_evaluation

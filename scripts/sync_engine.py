@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
-from modeldash.dashboards.desired_state import KINDS, DesiredObject
+from modeldash.sync.desired_state import KINDS, DesiredObject
 from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP
 from modeldash.scripts.sync_kinds import HANDLERS, SECURE_SETTINGS, Action, Context, expand_env
 
