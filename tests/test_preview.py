@@ -178,6 +178,7 @@ EDGE = {
                                       "thresholds": {"mode": "absolute", "steps": [{"color": "green", "value": None},
                                                                                    {"color": "red", "value": 10}]}},
                          "overrides": []},
+         "options": {"legend": {"showLegend": True, "displayMode": "table", "placement": "bottom", "calcs": ["max"]}},
          "targets": [{"expr": "vector(4)", "refId": "A", "legendFormat": "four"}]},
         {"id": 2, "type": "stat", "title": "answer", "gridPos": {"x": 12, "y": 0, "w": 6, "h": 4},
          "fieldConfig": {"defaults": {"thresholds": {"mode": "absolute", "steps": [
@@ -220,6 +221,8 @@ def test_edge_cases_no_data_errors_placeholders_and_hostile_text(stack, browser,
     s = dom[1]["scale"]
     y = s["top"] + (s["max"] - 10) / (s["max"] - s["min"]) * s["height"]
     assert page.evaluate(pixels_js(1, [NAMED["red"]], row=round(y))) > 0.9 * s["width"]  # solid line
+    legend = page.evaluate("[...document.querySelectorAll('.md-panel[data-panel-id=\"1\"] .md-legend tr')].map(r => r.innerText)")
+    assert [r.split() for r in legend] == [["Name", "Max"], ["four", "4"]]
     assert "kube-state-metrics" in dom[7]["text"] and "1" in dom[7]["text"]
     cells = page.evaluate("[...document.querySelectorAll('.md-panel[data-panel-id=\"8\"] td[data-color]')]"
                           ".map(td => [td.dataset.color, td.innerText])")
