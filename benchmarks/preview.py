@@ -20,7 +20,7 @@ from modeldash.alerts.build import prometheus_rules  # noqa: E402
 from modeldash.dashboards.build import build_dashboards  # noqa: E402
 from modeldash.spec.fleet import bundled_example, load_spec, load_spec_data  # noqa: E402
 from modeldash.scripts.browser import Chromium  # noqa: E402
-from modeldash.scripts.live_stack import LiveStack, fast_evaluation  # noqa: E402
+from modeldash.scripts.live_stack import LiveStack, fast_evaluation, simulator_interval  # noqa: E402
 from modeldash.scripts.preview import write_previews  # noqa: E402
 
 
@@ -28,17 +28,19 @@ def run(label: str, spec, warmup: float, only: set[str] | None, browser: Chromiu
     boards = [d.json for d in build_dashboards(spec)]
     if only:
         boards = [b for b in boards if b["uid"] in only]
-    with LiveStack(spec, fast_evaluation(prometheus_rules(spec))) as stack, tempfile.TemporaryDirectory() as out:
+    interval = simulator_interval(spec)
+    rules = fast_evaluation(prometheus_rules(spec), f"{max(5, interval)}s")
+    with LiveStack(spec, rules, interval=f"{interval}s") as stack, tempfile.TemporaryDirectory() as out:
         stack.wait_scraped(120)
         time.sleep(max(0.0, warmup - (time.time() - stack.started_at)))
         end = time.time()
         t0 = time.perf_counter()
-        previews = write_previews(boards, stack.url, Path(out), stack.started_at + 10, end, 1.0, browser=browser)
+        previews = write_previews(boards, stack.url, Path(out), stack.started_at + 10, end, interval, browser=browser)
         total = time.perf_counter() - t0
     for p in previews:
         n_series = p.states
         print(f"  {label}: {p.uid:32s} {p.seconds:6.2f}s  {p.height}px  panels {n_series}")
-    print(f"{label}: {len(previews)} dashboards in {total:.2f}s (after {warmup:.0f}s of data)")
+    print(f"{label}: {len(previews)} dashboards in {total:.2f}s (after {warmup:.0f}s of data, {interval}s scrapes)")
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ def _load(target: str | None):
 @click.option("--changed", "base_dir", default=None, type=click.Path(path_type=Path),
               help="Only dashboards whose JSON differs from this earlier render (e.g. the base branch's).")
 @click.option("--scrape-interval", default=None,
-              help="The datasource's scrape interval for $__rate_interval [default: 15s, 1s for the simulator].")
+              help="The datasource's scrape interval for $__rate_interval [default: 15s; for the simulator 1s, +1s per 25 models].")
 @click.option("--width", default=1600, show_default=True, type=click.IntRange(800, 4000), help="Page width in pixels.")
 @click.option("--warmup", default=60.0, show_default=True, type=click.FloatRange(5, 3600),
               help="Without --prometheus: seconds of simulated data to collect before drawing.")
@@ -74,12 +74,14 @@ def preview_cmd(target, prometheus_url, out_dir, from_, uids, base_dir, scrape_i
     from modeldash.scripts.browser import BrowserError, Chromium
     from modeldash.scripts.preview import changed_dashboards, write_previews
 
+    from modeldash.scripts.live_stack import simulator_interval
+
+    files, fleet = _load(target)
     try:
         back = parse_from(from_)
-        scrape = parse_duration(scrape_interval or ("15s" if prometheus_url else "1s"))
+        scrape = parse_duration(scrape_interval or ("15s" if prometheus_url or fleet is None else f"{simulator_interval(fleet)}s"))
     except RangeError as exc:
         raise BadInput(f"--from/--scrape-interval: {exc}") from None
-    files, fleet = _load(target)
     boards = dashboards_from_files(files)
     if base_dir is not None:
         boards = changed_dashboards(files, base_dir)
@@ -96,7 +98,7 @@ def preview_cmd(target, prometheus_url, out_dir, from_, uids, base_dir, scrape_i
         else:
             if fleet is None:
                 raise BadInput(f"{target}: a rendered folder needs --prometheus; give the SPEC to preview against the simulator")
-            stack = _start_stack(fleet, simulator_listen, prometheus_listen, scenario, warmup)
+            stack = _start_stack(fleet, simulator_listen, prometheus_listen, scenario, warmup, int(scrape))
             url, start_floor = stack.url, stack.started_at + 10  # the first rate() windows are still filling
         end = time.time()
         start = end - back if start_floor is None else max(end - back, start_floor)
@@ -116,14 +118,15 @@ def preview_cmd(target, prometheus_url, out_dir, from_, uids, base_dir, scrape_i
     click.echo(f"preview: {len(previews)} dashboards -> {out_dir}/ in {time.monotonic() - t0:.1f}s")
 
 
-def _start_stack(fleet, simulator_listen: str, prometheus_listen: str, scenario: str, warmup: float):
+def _start_stack(fleet, simulator_listen: str, prometheus_listen: str, scenario: str, warmup: float, interval: int):
     from modeldash.scripts.live_stack import LiveStack, fast_evaluation, parse_listen
     from modeldash.simulator import SCENARIOS
 
     if scenario not in SCENARIOS:
         raise BadInput(f"--scenario: unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     listen = parse_listen("--simulator-listen", simulator_listen), parse_listen("--prometheus-listen", prometheus_listen)
-    stack = LiveStack(fleet, fast_evaluation(demo_rules(fleet)), *listen, scenario=scenario).start()
+    rules = fast_evaluation(demo_rules(fleet), f"{max(5, interval)}s")
+    stack = LiveStack(fleet, rules, *listen, scenario=scenario, interval=f"{max(1, interval)}s").start()
     try:
         click.echo(f"preview: simulator http://{stack.sim.address}/ and Prometheus {stack.url}; "
                    f"collecting {warmup:.0f}s of data")

@@ -27,6 +27,12 @@ def parse_listen(option: str, value: str) -> tuple[str, int]:
     return host, number
 
 
+def simulator_interval(fleet) -> int:
+    """Scrape interval (seconds) for a simulator stack: 1 s, plus 1 s per 25 models; serving a
+    100-model fleet's exporters takes longer than one second on a small machine."""
+    return 1 + len(fleet.models) // 25
+
+
 def fast_evaluation(rules: dict, interval: str = "5s") -> dict:
     """The same rules, every group evaluated every ``interval``: a fresh simulator Prometheus
     otherwise shows recording-rule panels empty for up to a minute (groups run every 1m)."""
@@ -38,13 +44,14 @@ class LiveStack:
 
     def __init__(self, fleet, rules: dict | None, simulator_listen: tuple[str, int] = ("127.0.0.1", 0),
                  prometheus_listen: tuple[str, int] = ("127.0.0.1", 0), scenario: str = "healthy",
-                 model: str | None = None):
+                 model: str | None = None, interval: str = "1s"):
         from modeldash.simulator import Simulator
 
         self.sim = Simulator(fleet, host=simulator_listen[0], port=simulator_listen[1])
         self.sim.set_scenario(scenario, model)
         self.rules = rules
         self.prometheus_listen = prometheus_listen
+        self.interval = interval
         self.prom: PrometheusServer | None = None
         self.started_at: float | None = None
 
@@ -58,7 +65,7 @@ class LiveStack:
         except OSError as exc:
             raise BadInput(f"--simulator-listen: cannot listen on {self.sim._host}:{self.sim._port}: {exc.strerror}") from None
         host, port = self.prometheus_listen
-        self.prom = PrometheusServer(self.sim.scrape_configs(), self.rules, host=host, port=port)
+        self.prom = PrometheusServer(self.sim.scrape_configs(), self.rules, self.interval, host=host, port=port)
         try:
             self.prom.start()
         except HarnessError as exc:

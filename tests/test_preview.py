@@ -275,6 +275,7 @@ def test_cli_previews_only_the_changed_dashboards(stack, tmp_path):
     result = runner.invoke(main, [*args, "--changed", str(base)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["md-fleet.html", "md-fleet.png"], result.output
+    assert all(p.stat().st_mode & 0o044 for p in out.iterdir())  # readable by others (umask 022), not mkstemp's 0600
     assert "preview: 1 dashboards" in result.output
     assert runner.invoke(main, ["render", "-o", str(base)]).exit_code == 0
     same = runner.invoke(main, [*args, "--changed", str(base)])
