@@ -115,3 +115,18 @@ def test_preview_bad_options_exit_2_with_one_line(args, message, tmp_path):
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "p").exists()
+
+
+def test_workflow_previews_the_changed_dashboards_of_a_pull_request():
+    import yaml
+
+    from conftest import REPO
+
+    wf = yaml.safe_load((REPO / ".github" / "workflows" / "modeldash.yml").read_text())
+    job = wf["jobs"]["preview"]
+    assert job["if"] == "github.event_name == 'pull_request'" and "bookworm" in job["container"]
+    script = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "chromium" in script and "prometheus" in script and "modeldash render" in script
+    assert 'modeldash preview "$MODELDASH_SPEC" --changed base-out -o preview' in script
+    upload = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["with"]["path"] == "preview/"
