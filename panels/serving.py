@@ -6,12 +6,8 @@ its status-code source (``spec.error_backend_for``); no factory tests a backend'
 from __future__ import annotations
 
 from modeldash.spec.fleet import FleetSpec, ModelSpec
-from modeldash.datasources.backends import ServingBackend, Target
+from modeldash.datasources.backends import target_of as target
 from modeldash.panels.common import PERCENT_UNIT, RATE, REQ_RATE, SHORT, Query, levels, timeseries
-
-
-def target(model: ModelSpec) -> Target:
-    return Target(namespace=model.namespace, isvc=model.isvc, model=model.name)
 
 
 def request_rate(spec: FleetSpec, model: ModelSpec):
@@ -30,23 +26,24 @@ def latency(spec: FleetSpec, model: ModelSpec):
     b = spec.backend_for(model)
     t = model.thresholds.latency_p95
     queries = [
-        Query(b.latency_quantile(q, target(model), RATE), f"p{round(q * 100)}") for q in (0.5, 0.95, 0.99)
+        Query(b.latency_quantile_seconds(q, target(model), RATE), f"p{round(q * 100)}") for q in (0.5, 0.95, 0.99)
     ]
     return timeseries(
         "Latency p50 / p95 / p99",
-        f"Request latency quantiles from the {b.histogram_metric} histogram, in {b.latency_unit}. The lines "
-        f"are the p95 levels: warning {t.warning * 1000:g} ms, critical {t.critical * 1000:g} ms "
-        "(ModelLatencyP95High / ModelLatencyP95Critical). If p95 rises with traffic, scale out; if it rises "
-        "alone, look at CPU throttling and the model version.",
+        f"Request latency quantiles from the {b.histogram_metric} histogram ({b.latency_unit}), shown in seconds "
+        "like the alerts and the fleet overview. The lines are the p95 levels: "
+        f"{_levels_text(t)} (ModelLatencyP95High / ModelLatencyP95Critical). If p95 rises with traffic, "
+        "scale out; if it rises alone, look at CPU throttling and the model version.",
         queries,
-        b.latency_unit,
-        levels(_unit(b, t.warning), _unit(b, t.critical)),
+        "s",
+        levels(t.warning, t.critical),
         min_value=0,
     )
 
 
-def _unit(b: ServingBackend, seconds: float | None) -> float | None:
-    return None if seconds is None else b.latency_threshold(seconds)
+def _levels_text(t) -> str:
+    parts = [f"{name} {v * 1000:g} ms" for name, v in (("warning", t.warning), ("critical", t.critical)) if v is not None]
+    return ", ".join(parts) or "none set"
 
 
 def error_ratio(spec: FleetSpec, model: ModelSpec):
