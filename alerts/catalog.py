@@ -24,8 +24,6 @@ from modeldash.datasources import model_signals as signals
 from modeldash.datasources.backends import target_of
 
 W = "5m"  # rate window of every alert expression
-OPS = (">", "<", ">=", "<=")
-LAYERS = ("infrastructure", "platform", "serving", "model")
 STALE_FOR = 900  # ModelMonitoringJobStale: the upstream idiom for absent()-style alerts is 15m
 
 # noDataState / execErrState, chosen per alert (see docs/alerts.md):
