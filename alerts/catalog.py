@@ -298,7 +298,7 @@ def _platform(b: _Builder):
             _gauge_scenario([Feed({"__name__": "kube_pod_container_status_waiting_reason", **ksml, **ctr,
                                    "reason": "CrashLoopBackOff"}, "gauge")], 1, 0, 0, ctr))
 
-        expr = kube_state.restarts(scope, W)
+        expr = kube_state.restarts(scope)
         thr = p.restarts_in_5m
         add("FrequentPodRestarts", "warning", expr, ">", thr, 300, "platform.restarts",
             "Container {container} of pod {pod} restarts often",

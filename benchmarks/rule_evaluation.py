@@ -12,12 +12,14 @@ fleet's models repeated over their backends). Two Prometheus servers scrape it a
   ``histogram_quantile`` and error ratios from raw series;
 - after: the rules of this working tree, where they read the recorded ``model:*`` series.
 
-After ``--warmup`` minutes, each server's own /metrics is read every ``--interval`` for
+After ``--warmup`` minutes, each server's own /metrics is read every ``--rule-interval`` for
 ``--measure`` minutes; the table gives the median over those samples of the sum of
 ``prometheus_rule_group_last_duration_seconds`` (all groups, the recording groups, the alert
-groups) and ``prometheus_tsdb_head_series``. Both servers share the machine, so load on it
-hits both alike. Rate windows are 5m: with the default few minutes they are not yet full, which
-under-states both sides alike.
+groups) and ``prometheus_tsdb_head_series``, and over the whole window the Prometheus process's
+CPU (``process_cpu_seconds_total``, scraping included) and the group iterations it missed.
+Both servers share the machine, so load on it hits both alike; on an overloaded machine the
+groups' wall durations include waiting for a CPU, which the CPU figure does not. Rate windows
+are 5m: with a few minutes of data they are not yet full, which under-states both sides alike.
 """
 from __future__ import annotations
 
@@ -80,7 +82,8 @@ def own_metrics(url: str) -> dict[str, float]:
     """Sums over this Prometheus's rule groups, from its /metrics."""
     with urllib.request.urlopen(url + "/metrics", timeout=30) as resp:
         text = resp.read().decode()
-    out = {"all groups s": 0.0, "recording groups s": 0.0, "alert groups s": 0.0, "head series": 0.0}
+    out = {"all groups s": 0.0, "recording groups s": 0.0, "alert groups s": 0.0, "head series": 0.0,
+           "cpu s": 0.0, "missed iterations": 0.0}
     for fam in text_string_to_metric_families(text):
         for s in fam.samples:
             if s.name == "prometheus_rule_group_last_duration_seconds":
@@ -89,6 +92,10 @@ def own_metrics(url: str) -> dict[str, float]:
                 out[f"{kind} groups s"] += s.value
             elif s.name == "prometheus_tsdb_head_series":
                 out["head series"] = s.value
+            elif s.name == "process_cpu_seconds_total":
+                out["cpu s"] = s.value
+            elif s.name == "prometheus_rule_group_iterations_missed_total":
+                out["missed iterations"] += s.value
     return out
 
 
@@ -104,7 +111,8 @@ def main(argv=None) -> int:
     ap.add_argument("--before-ref", default="main", help="git ref whose rules are the 'before' side")
     ap.add_argument("--warmup", type=float, default=2.0, help="minutes before measuring")
     ap.add_argument("--measure", type=float, default=2.0, help="minutes of samples")
-    ap.add_argument("--interval", default="10s", help="scrape and rule evaluation interval")
+    ap.add_argument("--scrape-interval", default="15s")
+    ap.add_argument("--rule-interval", default="30s", help="every group's evaluation interval")
     args = ap.parse_args(argv)
 
     spec, data = fleet_of(args.models)
@@ -113,34 +121,43 @@ def main(argv=None) -> int:
         sides = {"before": rules_at(args.before_ref, data, tmp), "after": prometheus_rules(spec)}
         for rules in sides.values():
             for group in rules["groups"]:
-                group["interval"] = args.interval
+                group["interval"] = args.rule_interval
         with simulator_process(data, tmp) as address:
             scrape = Simulator(spec).scrape_configs(address)
-            servers = {k: PrometheusServer(scrape, rules, interval=args.interval) for k, rules in sides.items()}
+            servers = {k: PrometheusServer(scrape, rules, interval=args.scrape_interval) for k, rules in sides.items()}
             try:
                 for s in servers.values():
                     s.start()
                 print(f"{args.models} models, simulator {address}; before = {args.before_ref} "
                       f"({counts(sides['before'])}), after = this tree ({counts(sides['after'])}); "
-                      f"warm-up {args.warmup:g} min, then {args.measure:g} min of samples every {args.interval}",
+                      f"scrape {args.scrape_interval}, rules {args.rule_interval}; warm-up {args.warmup:g} min, "
+                      f"then {args.measure:g} min of samples",
                       flush=True)
                 time.sleep(args.warmup * 60)
-                step = float(args.interval.rstrip("s"))
+                step = float(args.rule_interval.rstrip("s"))
                 samples = {k: [] for k in servers}
                 deadline = time.monotonic() + args.measure * 60
                 while time.monotonic() < deadline:
                     for k, s in servers.items():
-                        samples[k].append(own_metrics(s.url))
+                        samples[k].append({**own_metrics(s.url), "at": time.monotonic()})
                     time.sleep(step)
             finally:
                 for s in servers.values():
                     s.stop()
-    keys = list(samples["before"][0])
+    window = {"cpu s": "CPU s per s (whole window)", "missed iterations": "missed iterations (window)"}
     print(f"\nmedian of {len(samples['before'])} samples   {'before':>12} {'after':>12} {'after/before':>13}")
-    for key in keys:
-        b, a = (statistics.median(x[key] for x in samples[k]) for k in ("before", "after"))
-        fmt = "{:12.0f}" if key == "head series" else "{:12.4f}"
-        print(f"{key:30} {fmt.format(b)} {fmt.format(a)} {a / b if b else float('nan'):13.2f}")
+    for key in samples["before"][0]:
+        if key == "at":
+            continue
+        if key in window:
+            b, a = (samples[k][-1][key] - samples[k][0][key] for k in ("before", "after"))
+            if key == "cpu s":
+                b, a = (x / (samples[k][-1]["at"] - samples[k][0]["at"]) for x, k in ((b, "before"), (a, "after")))
+        else:
+            b, a = (statistics.median(x[key] for x in samples[k]) for k in ("before", "after"))
+        fmt = "{:12.0f}" if key in ("head series", "missed iterations") else "{:12.4f}"
+        label = window.get(key, key)
+        print(f"{label:30} {fmt.format(b)} {fmt.format(a)} {a / b if b else float('nan'):13.2f}")
     return 0
 
 

@@ -12,6 +12,7 @@ JOB = 'job="kube-state-metrics"'
 JOB_LABELS = {"job": "kube-state-metrics"}
 NOT_RUNNING = 'phase=~"Pending|Unknown|Failed"'
 HPA = "horizontalpodautoscaler"
+RESTARTS_WINDOW = "5m"
 
 
 def ksm(metric: str, *parts: str) -> str:
@@ -42,10 +43,11 @@ def crash_looping(scope: str) -> str:
     return f"max by (namespace, pod, container) ({sel})"
 
 
-def restarts(scope: str, window: str) -> str:
-    """Container restarts over ``window`` (a fixed 5m: the threshold is "restarts in 5m")."""
+def restarts(scope: str) -> str:
+    """Container restarts in the last ``RESTARTS_WINDOW`` (the spec's ``restarts_in_5m``), never
+    the dashboard's rate interval."""
     sel = ksm("kube_pod_container_status_restarts_total", scope)
-    return f"max by (namespace, pod, container) (increase({sel}[{window}]))"
+    return f"max by (namespace, pod, container) (increase({sel}[{RESTARTS_WINDOW}]))"
 
 
 def _deployment(metric: str, scope: str) -> str:

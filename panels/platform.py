@@ -12,8 +12,6 @@ from modeldash.datasources import cadvisor, kube_state
 from modeldash.spec.fleet import FleetSpec
 from modeldash.panels.common import PERCENT_UNIT, RATE, SHORT, Query, levels, stat, timeseries
 
-RESTART_WINDOW = "5m"  # the alert's "restarts in 5m", not the rate interval
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -59,7 +57,7 @@ def pods_not_running(spec: FleetSpec, scope: Scope = FLEET):
 
 
 def restarts(spec: FleetSpec, scope: Scope = FLEET):
-    expr = f"sum by (namespace, pod) ({kube_state.restarts(scope.pods(), RESTART_WINDOW)})"
+    expr = f"sum by (namespace, pod) ({kube_state.restarts(scope.pods())})"
     return timeseries(
         "Container restarts (last 5m)",
         f"Restarts per pod over the last 5 minutes. More than {spec.platform.restarts_in_5m} fires "
