@@ -127,7 +127,7 @@ def main(argv=None) -> int:
             servers = {k: PrometheusServer(scrape, rules, interval=args.scrape_interval) for k, rules in sides.items()}
             try:
                 for s in servers.values():
-                    s.start()
+                    s.start(timeout=180)
                 print(f"{args.models} models, simulator {address}; before = {args.before_ref} "
                       f"({counts(sides['before'])}), after = this tree ({counts(sides['after'])}); "
                       f"scrape {args.scrape_interval}, rules {args.rule_interval}; warm-up {args.warmup:g} min, "

@@ -124,6 +124,11 @@ class ServingBackend:
             return None
         return f"{num} / {self.request_rate(t, window)}"
 
+    def pod_share(self, t: Target, window: str) -> str:
+        """Each pod's share of the model's requests (backends with a pod label)."""
+        per_pod = self.request_rate(t, window, by=(self.pod_label,))
+        return f"{per_pod} / ignoring ({self.pod_label}) group_left () {self.request_rate(t, window)}"
+
     def queue_depth(self, t: Target) -> str | None:
         if not self.queue_depth_metric:
             return None

@@ -13,6 +13,7 @@ JOB_LABELS = {"job": "node-exporter"}
 # always 100 % full, and series without fstype or mountpoint are not filesystems.
 FILESYSTEM_FILTER = 'fstype!~"tmpfs|overlay|squashfs", fstype!="", mountpoint!=""'
 BUSY_MODES = 'mode=~"idle|iowait|steal"'  # the idle-like modes node-mixin subtracts from 1
+INSTANCES = f"label_values(node_cpu_seconds_total{{{JOB}}}, instance)"  # the dashboard's node picker
 
 
 def cpu_utilisation(window: str, scope: str = "") -> str:

@@ -96,8 +96,7 @@ def pod_share(spec: FleetSpec, model: ModelSpec):
     if not b.pod_label:
         return None
     t = target_of(model)
-    per_pod = b.request_rate(t, RATE, by=(b.pod_label,))
-    expr = f"{per_pod} / ignoring ({b.pod_label}) group_left () {b.request_rate(t, RATE)}"
+    expr = b.pod_share(t, RATE)
     return timeseries(
         "Request share per pod",
         "Each pod's share of the model's requests. Uneven shares point at a sticky load balancer or a pod that "
