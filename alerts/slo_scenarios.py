@@ -8,8 +8,6 @@ factors come from the spec, so overridden ones get their own cases.
 """
 from __future__ import annotations
 
-import math
-
 from modeldash.alerts.scenarios import Case, Feed, Scenario, example_labels, series_text
 from modeldash.datasources.slo import AVAILABILITY, le_value
 from modeldash.spec.base import make_uid
@@ -133,7 +131,7 @@ def slo_cases(ind, slo, model) -> Scenario:
         return None
 
     def slow():
-        burn = math.sqrt(max(a.factor for a in ticket) * min(a.factor for a in page))
+        burn = slo.slow_burn
         healthy = 30
         runs = [(0.0, healthy), (burn * budget, MAX_MINUTES)]
         rp = _Replay(ind, shares(runs))

@@ -113,6 +113,12 @@ class SloSpec(StrictModel):
     def window_text(self) -> str:
         return format_duration(self.window)
 
+    @property
+    def slow_burn(self) -> float:
+        """A burn rate that opens a ticket and never pages: the geometric mean of the highest ticket
+        factor and the lowest page factor (the simulator's slow-burn scenario and the promtool cases)."""
+        return math.sqrt(max(a.factor for a in self.alerts.ticket) * min(a.factor for a in self.alerts.page))
+
     def alert_windows(self) -> list[float]:
         """Every window an alert reads, shortest first (the SLI ratios recorded per model)."""
         return sorted({w for a in self.alerts.page + self.alerts.ticket for w in (a.long, a.short)})

@@ -15,11 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from modeldash.alerts.build import prometheus_rules
 from modeldash.dashboards.build import build_dashboards
-from modeldash.spec.fleet import bundled_example, load_spec
+from modeldash.spec.fleet import bundled_example, load_spec_data
 from modeldash.scripts.cli import main
 from modeldash.scripts.live_lint import count_queries, iter_panels, lint_live
 from modeldash.scripts.prometheus_client_http import _get, query
@@ -48,7 +49,11 @@ TARGET = {"latency-spike": "fraud-detector", "error-burst": "price-regressor", "
 
 @pytest.fixture(scope="module")
 def spec():
-    return load_spec(bundled_example())
+    # Burn-rate alerts remember a fault for days of their windows (hours here): one fault would
+    # leave a ticket open through the next scenarios. test_e2e_slo.py drives them on their own.
+    data = yaml.safe_load(bundled_example().read_text())
+    data["defaults"].pop("slo")
+    return load_spec_data(data, "example-without-slo")
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +160,7 @@ def test_fault_fires_expected_alerts_only(live, spec, rules, scenario):
 
 
 def test_every_scenario_has_a_test():
-    assert set(EXPECTED) == set(SCENARIOS) - {"healthy"}
+    assert set(EXPECTED) == set(SCENARIOS) - {"healthy", "slow-burn"}  # slow-burn: test_e2e_slo.py
 
 
 def test_live_lint_flags_panel_whose_metric_does_not_exist(live, spec):
