@@ -1,0 +1,80 @@
+"""Benchmark: rule-evaluation time of a fleet with objectives on every model, on the real Prometheus.
+
+Run by hand (never in the test suite):
+
+    python benchmarks/slo_rules.py --models 200 --minutes 3
+
+The example fleet's models repeated to N (``recording_rules.fleet_of``; every model inherits the
+example's ``defaults.slo``: availability and latency), served by the simulator in its own process
+and scraped by the real Prometheus, which evaluates the whole rules file (recording, SLO and alert
+groups) every ``--interval``. After ``--minutes`` it samples ``prometheus_rule_group_last_duration_seconds``
+a few times and prints the sum over every group, the SLO groups alone and the slowest group,
+plus the rule counts with and without objectives.
+
+The budget-window rules read 28 days of recorded series: with only minutes of data their cost
+here is a lower bound (docs/slo.md has the per-evaluation sample estimate at 28 days).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from recording_rules import fleet_of, simulator_process
+
+from modeldash.alerts.build import prometheus_rules
+from modeldash.scripts.prometheus_client_http import query
+from modeldash.scripts.prometheus_harness import PrometheusServer
+from modeldash.simulator import Simulator
+from modeldash.spec.fleet import load_spec_data
+
+
+def rule_count(rules: dict) -> int:
+    return sum(len(g["rules"]) for g in rules["groups"])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", type=int, default=200)
+    ap.add_argument("--minutes", type=float, default=3.0, help="data to collect before sampling")
+    ap.add_argument("--interval", default="15s", help="scrape and rule evaluation interval")
+    ap.add_argument("--samples", type=int, default=5, help="readings of the group durations, one an interval")
+    args = ap.parse_args(argv)
+
+    spec, data = fleet_of(args.models)
+    rules = prometheus_rules(spec)
+    without = dict(data, defaults={k: v for k, v in data["defaults"].items() if k != "slo"})
+    base = prometheus_rules(load_spec_data(without, "<without objectives>"))
+    n_slo = rule_count(rules) - rule_count(base)
+    print(f"rules: {rule_count(rules)} with objectives, {rule_count(base)} without "
+          f"({n_slo / args.models:.0f} more per model: {n_slo} SLO rules)")
+    for group in rules["groups"]:
+        group["interval"] = args.interval
+    with tempfile.TemporaryDirectory() as tmp, simulator_process(data, Path(tmp)) as address, \
+            PrometheusServer(Simulator(spec).scrape_configs(address), rules, interval=args.interval) as prom:
+        print(f"{args.models} models, {len(rules['groups'])} rule groups, simulator {address}, Prometheus {prom.url}; "
+              f"collecting {args.minutes:g} min...", flush=True)
+        time.sleep(args.minutes * 60)
+        step = float(args.interval.rstrip("s"))
+        totals, slo, worst = [], [], []
+        for _ in range(args.samples):
+            res = query(prom.url, "prometheus_rule_group_last_duration_seconds")["result"]
+            values = {r["metric"]["rule_group"].rsplit(";", 1)[-1]: float(r["value"][1]) for r in res}
+            totals.append(sum(values.values()))
+            slo.append(sum(v for g, v in values.items() if g.startswith("modeldash-slo-")))
+            worst.append(max(values.items(), key=lambda kv: kv[1]))
+            time.sleep(step)
+        print(f"sum of prometheus_rule_group_last_duration_seconds over {len(values)} groups: median "
+              f"{statistics.median(totals) * 1000:.1f} ms (min {min(totals) * 1000:.1f}, max {max(totals) * 1000:.1f})")
+        print(f"  of which SLO groups ({sum(g.startswith('modeldash-slo-') for g in values)}): median "
+              f"{statistics.median(slo) * 1000:.1f} ms")
+        g, v = max(worst, key=lambda kv: kv[1])
+        print(f"  slowest group: {g} {v * 1000:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
