@@ -21,15 +21,32 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from recording_rules import fleet_of, simulator_process
 
 from modeldash.alerts.build import prometheus_rules
-from modeldash.scripts.prometheus_client_http import query
 from modeldash.scripts.prometheus_harness import PrometheusServer
 from modeldash.simulator import Simulator
 from modeldash.spec.fleet import load_spec_data
+
+
+def own_metrics(url: str) -> tuple[dict[str, float], float]:
+    """``prometheus_rule_group_last_duration_seconds`` per group and ``process_cpu_seconds_total``,
+    from Prometheus' own /metrics (the harness does not scrape Prometheus itself)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as resp:
+        text = resp.read().decode()
+    out, cpu = {}, float("nan")
+    for fam in text_string_to_metric_families(text):
+        if fam.name == "prometheus_rule_group_last_duration_seconds":
+            for sample in fam.samples:
+                out[sample.labels["rule_group"].rsplit(";", 1)[-1]] = sample.value
+        elif fam.name == "process_cpu_seconds":
+            cpu = fam.samples[0].value
+    return out, cpu
 
 
 def rule_count(rules: dict) -> int:
@@ -42,12 +59,16 @@ def main(argv=None) -> int:
     ap.add_argument("--minutes", type=float, default=3.0, help="data to collect before sampling")
     ap.add_argument("--interval", default="15s", help="scrape and rule evaluation interval")
     ap.add_argument("--samples", type=int, default=5, help="readings of the group durations, one an interval")
+    ap.add_argument("--no-objectives", action="store_true", help="the same fleet without objectives (baseline)")
     args = ap.parse_args(argv)
 
     spec, data = fleet_of(args.models)
     rules = prometheus_rules(spec)
     without = dict(data, defaults={k: v for k, v in data["defaults"].items() if k != "slo"})
-    base = prometheus_rules(load_spec_data(without, "<without objectives>"))
+    base_spec = load_spec_data(without, "<without objectives>")
+    base = prometheus_rules(base_spec)
+    if args.no_objectives:
+        spec, data, rules = base_spec, without, base
     n_slo = rule_count(rules) - rule_count(base)
     print(f"rules: {rule_count(rules)} with objectives, {rule_count(base)} without "
           f"({n_slo / args.models:.0f} more per model: {n_slo} SLO rules)")
@@ -60,9 +81,10 @@ def main(argv=None) -> int:
         time.sleep(args.minutes * 60)
         step = float(args.interval.rstrip("s"))
         totals, slo, worst = [], [], []
+        _, cpu0 = own_metrics(prom.url)
+        t0 = time.monotonic()
         for _ in range(args.samples):
-            res = query(prom.url, "prometheus_rule_group_last_duration_seconds")["result"]
-            values = {r["metric"]["rule_group"].rsplit(";", 1)[-1]: float(r["value"][1]) for r in res}
+            values, cpu1 = own_metrics(prom.url)
             totals.append(sum(values.values()))
             slo.append(sum(v for g, v in values.items() if g.startswith("modeldash-slo-")))
             worst.append(max(values.items(), key=lambda kv: kv[1]))
@@ -73,6 +95,9 @@ def main(argv=None) -> int:
               f"{statistics.median(slo) * 1000:.1f} ms")
         g, v = max(worst, key=lambda kv: kv[1])
         print(f"  slowest group: {g} {v * 1000:.1f} ms")
+        per_cycle = (cpu1 - cpu0) / (time.monotonic() - t0) * step
+        print(f"Prometheus CPU (scrapes + rules + these reads): {per_cycle:.2f} s per {args.interval} cycle; "
+              "group durations are wall time and include waiting for CPU and the query gate")
     return 0
 
 
