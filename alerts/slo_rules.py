@@ -134,8 +134,8 @@ def add_slo_alerts(b, m) -> None:
             kw = dict(
                 name=ALERT, layer="serving", severity=sev, model=m.name, namespace=m.namespace,
                 expr=burn_condition(m, what, alts), op=">", threshold=0, for_=0,
-                labels=b.labels(sev, "serving", ALERT, team, model=m.name, namespace=m.namespace, **m.labels,
-                                slo=what, slo_alert=kind),
+                labels=b.labels(sev, "serving", ALERT, team, **{**m.labels, "model": m.name, "namespace": m.namespace,
+                                                                "slo": what, "slo_alert": kind}),
                 summary=f"{m.name} is burning its {what} error budget too fast ({kind})",
                 description=f"Model {m.name} (namespace {m.namespace}) spends its {what} error budget "
                             f"(objective {target} over {slo.window_text}) at a burn rate {_describe(alts)}.",

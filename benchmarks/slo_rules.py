@@ -74,31 +74,43 @@ def main(argv=None) -> int:
           f"({n_slo / args.models:.0f} more per model: {n_slo} SLO rules)")
     for group in rules["groups"]:
         group["interval"] = args.interval
-    with tempfile.TemporaryDirectory() as tmp, simulator_process(data, Path(tmp)) as address, \
-            PrometheusServer(Simulator(spec).scrape_configs(address), rules, interval=args.interval) as prom:
-        print(f"{args.models} models, {len(rules['groups'])} rule groups, simulator {address}, Prometheus {prom.url}; "
-              f"collecting {args.minutes:g} min...", flush=True)
-        time.sleep(args.minutes * 60)
-        step = float(args.interval.rstrip("s"))
-        totals, slo, worst = [], [], []
-        _, cpu0 = own_metrics(prom.url)
-        t0 = time.monotonic()
-        for _ in range(args.samples):
-            values, cpu1 = own_metrics(prom.url)
-            totals.append(sum(values.values()))
-            slo.append(sum(v for g, v in values.items() if g.startswith("modeldash-slo-")))
-            worst.append(max(values.items(), key=lambda kv: kv[1]))
-            time.sleep(step)
-        print(f"sum of prometheus_rule_group_last_duration_seconds over {len(values)} groups: median "
-              f"{statistics.median(totals) * 1000:.1f} ms (min {min(totals) * 1000:.1f}, max {max(totals) * 1000:.1f})")
-        print(f"  of which SLO groups ({sum(g.startswith('modeldash-slo-') for g in values)}): median "
-              f"{statistics.median(slo) * 1000:.1f} ms")
-        g, v = max(worst, key=lambda kv: kv[1])
-        print(f"  slowest group: {g} {v * 1000:.1f} ms")
-        per_cycle = (cpu1 - cpu0) / (time.monotonic() - t0) * step
-        print(f"Prometheus CPU (scrapes + rules + these reads): {per_cycle:.2f} s per {args.interval} cycle; "
-              "group durations are wall time and include waiting for CPU and the query gate")
+    with tempfile.TemporaryDirectory() as tmp, simulator_process(data, Path(tmp)) as address:
+        prom = PrometheusServer(Simulator(spec).scrape_configs(address), rules, interval=args.interval)
+        prom.start(timeout=180)  # 10,000 rules take a while to load on a busy machine
+        try:
+            sample(prom, args, step_of(args.interval))
+        finally:
+            prom.stop()
     return 0
+
+
+def step_of(interval: str) -> float:
+    return float(interval.rstrip("s"))
+
+
+def sample(prom, args, step: float) -> None:
+    """Collect, then read the group durations and CPU a few times, one an interval."""
+    print(f"{args.models} models, {len(prom.rules['groups'])} rule groups, Prometheus {prom.url}; "
+          f"collecting {args.minutes:g} min...", flush=True)
+    time.sleep(args.minutes * 60)
+    totals, slo, worst = [], [], []
+    _, cpu0 = own_metrics(prom.url)
+    t0 = time.monotonic()
+    for _ in range(args.samples):
+        values, cpu1 = own_metrics(prom.url)
+        totals.append(sum(values.values()))
+        slo.append(sum(v for g, v in values.items() if g.startswith("modeldash-slo-")))
+        worst.append(max(values.items(), key=lambda kv: kv[1]))
+        time.sleep(step)
+    print(f"sum of prometheus_rule_group_last_duration_seconds over {len(values)} groups: median "
+          f"{statistics.median(totals) * 1000:.1f} ms (min {min(totals) * 1000:.1f}, max {max(totals) * 1000:.1f})")
+    print(f"  of which SLO groups ({sum(g.startswith('modeldash-slo-') for g in values)}): median "
+          f"{statistics.median(slo) * 1000:.1f} ms")
+    g, v = max(worst, key=lambda kv: kv[1])
+    print(f"  slowest group: {g} {v * 1000:.1f} ms")
+    per_cycle = (cpu1 - cpu0) / (time.monotonic() - t0) * step
+    print(f"Prometheus CPU (scrapes + rules + these reads): {per_cycle:.2f} s per {args.interval} cycle; "
+          "group durations are wall time and include waiting for CPU and the query gate")
 
 
 if __name__ == "__main__":
