@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from modeldash.spec.alert_names import ALERT_NAMES
 from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text, spread_minutes
+from modeldash.alerts.slo_rules import add_slo_alerts
 from modeldash.dashboards.panel_keys import panel_link
 from modeldash.spec.alerting import MANAGED_LABEL
 from modeldash.spec.base import format_duration, make_uid
@@ -672,6 +673,7 @@ def build_catalog(spec) -> tuple[list[AlertDefinition], list[tuple[str, str, str
     _platform(b)
     for m in spec.models:
         _serving(b, m)
+        add_slo_alerts(b, m)
         _behaviour(b, m)
     dup = sorted(u for u, n in Counter(d.uid for d in b.defs).items() if n > 1)
     if dup:

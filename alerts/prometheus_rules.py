@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template, render_template
 from modeldash.alerts.recording_rules import recording_rules
+from modeldash.alerts.slo_rules import slo_rule_groups
 from modeldash.spec.base import format_duration
 
 RECORDING_GROUP = "modeldash-recording"
@@ -49,6 +50,7 @@ def prometheus_rules(spec) -> dict:
     recs = recording_rules(spec)
     if recs:
         groups.append({"name": RECORDING_GROUP, "interval": interval, "rules": [r.as_prometheus() for r in recs]})
+    groups += slo_rule_groups(spec, interval)  # before the alerts: promtool evaluates groups in order
     for name, defs in sorted(_groups(alert_definitions(spec)).items()):
         groups.append({"name": name, "interval": interval, "rules": [prometheus_alert_rule(d) for d in defs]})
     return {"groups": groups}

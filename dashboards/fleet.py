@@ -13,6 +13,7 @@ from modeldash.spec.fleet import FleetSpec, dashboard_uid
 from modeldash.datasources import metrics as m
 from modeldash.datasources import recorded
 from modeldash.datasources.selectors import per_model
+from modeldash.panels import slo as slop
 from modeldash.panels.common import PERCENT_UNIT, REQ_RATE, SHORT, Query, levels, timeseries
 
 # A data link on every series; the schema types field links like dashboard links.
@@ -97,6 +98,7 @@ def fleet_dashboard(spec: FleetSpec) -> dict:
         Slot("fleet.latency_p95", latency_p95(spec)),
         Slot("fleet.error_ratio", error_ratio(spec)),
         Slot("fleet.worst_drift", worst_drift(spec)),
+        Slot("fleet.slo_budget", _linked(p) if (p := slop.fleet_budget(spec)) else None, GRID_WIDTH, 6),
     ]
     return assemble(
         spec,

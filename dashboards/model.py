@@ -6,6 +6,7 @@ from modeldash.spec.fleet import FleetSpec, ModelSpec, dashboard_uid
 from modeldash.panels import model as mp
 from modeldash.panels import platform as pp
 from modeldash.panels import serving as sp
+from modeldash.panels import slo as slop
 from modeldash.panels.platform import Scope
 
 
@@ -39,6 +40,13 @@ def model_dashboard(spec: FleetSpec, model: ModelSpec) -> dict:
         Slot("workload.cpu", pp.container_cpu(spec, scope), 8),
         Slot("workload.memory", pp.container_memory(spec, scope), 8),
     ]
+    if model.slo is not None:
+        slots += [
+            row_slot("row.slo", f"Objectives ({model.slo.window_text} error budget)"),
+            Slot("slo.budget_remaining", slop.budget_remaining(spec, model), 6),
+            Slot("slo.burn_rate", slop.burn_rate(spec, model), 9),
+            Slot("slo.budget_consumption", slop.budget_consumption(spec, model), 9),
+        ]
     links = [dashboard_link("Fleet overview", f"/d/{dashboard_uid('fleet')}", "All models of the fleet")]
     if model.runbook_url:
         links.append(dashboard_link("Runbook", model.runbook_url, f"What to do when {model.name} alerts", "doc"))

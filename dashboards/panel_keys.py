@@ -15,9 +15,11 @@ MODEL = (
     "row.model", "model.class_share", "model.confidence", "model.prediction_value", "model.drift", "model.quality",
     "row.workload", "workload.pod_phase", "workload.restarts", "workload.replicas", "workload.hpa",
     "workload.cpu", "workload.memory",
+    "row.slo", "slo.budget_remaining", "slo.burn_rate", "slo.budget_consumption",
 )
 FLEET = (
     "fleet.models", "fleet.traffic", "fleet.latency_p95", "fleet.error_ratio", "fleet.worst_drift",
+    "fleet.slo_budget",
 )
 PLATFORM = (
     "platform.pod_phase", "platform.not_running", "platform.restarts", "platform.crash_loops", "platform.replicas",

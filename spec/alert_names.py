@@ -16,4 +16,6 @@ ALERT_NAMES: tuple[str, ...] = (
     "ModelLatencyP95High", "ModelLatencyP95Critical", "ModelErrorRateHigh", "ModelTrafficStopped",
     # model (per model)
     "PredictionDistributionShift", "ModelDriftHigh", "ModelQualityDegraded", "ModelMonitoringJobStale",
+    # service-level objectives (per model and objective; page and ticket)
+    "ModelErrorBudgetBurn",
 )

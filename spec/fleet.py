@@ -37,6 +37,7 @@ from modeldash.spec.safe_values import checked, display_name_problem, folder_tit
 from modeldash.spec.alerting import AlertingSpec
 from modeldash.spec.jobs import JobsSpec
 from modeldash.spec.kubernetes import KubernetesField, KubernetesSpec
+from modeldash.spec.slo import SloSpec, check_fleet_slos
 from modeldash.datasources.backends import BACKENDS
 
 # --------------------------------------------------------------------------- thresholds
@@ -219,6 +220,7 @@ class Defaults(StrictModel):
     backend: BackendName = "kserve"
     error_backend: BackendName | None = None
     thresholds: ModelThresholds = ModelThresholds()
+    slo: SloSpec | None = None  # objectives every model inherits (spec/slo.py)
 
 
 class FeatureSpec(StrictModel):
@@ -250,6 +252,7 @@ class ModelSpec(StrictModel):
     owner_team: SafeText | None = None
     runbook_url: str | None = None
     labels: LabelMap = Field(default_factory=dict)
+    slo: SloSpec | None = None
 
     _rb = field_validator("runbook_url")(classmethod(lambda cls, v: v if v is None else checked(url_problem, v)))
 
@@ -335,6 +338,7 @@ class FleetSpec(StrictModel):
         unknown = self.jobs.unknown_models(seen)
         if unknown:
             raise FieldProblem(("jobs", "models", unknown[0]), "is not a model of the fleet")
+        check_fleet_slos(self)
         return self
 
     @property
@@ -372,6 +376,16 @@ def _deep_merge(base: dict, override: dict) -> dict:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _inherit_slo(source: str, i: int, model: dict, default: Any) -> dict:
+    """A model's ``slo`` is the defaults' merged with its own; ``slo: null`` opts a model out."""
+    if "slo" in model and model["slo"] is None or not isinstance(default, dict):
+        return model
+    own = model.get("slo") or {}
+    if not isinstance(own, dict):
+        raise SpecError(source, f"models[{i}].slo", "must be a mapping (or null to opt out of the defaults)")
+    return {**model, "slo": _deep_merge(default, own)}
 
 
 def _path(loc: tuple) -> str:
@@ -438,6 +452,7 @@ def load_spec_data(data: Any, source: str = "<spec>") -> FleetSpec:
                 if not isinstance(own, dict):
                     raise SpecError(source, f"models[{i}].thresholds", "must be a mapping")
                 m = {**m, "thresholds": _deep_merge(base_thresholds, own)}
+                m = _inherit_slo(source, i, m, defaults_raw.get("slo"))
             merged_models.append(m)
         merged["models"] = merged_models
     try:

@@ -20,7 +20,7 @@ ISSUE_ALERTS = {
     "PodCrashLooping", "FrequentPodRestarts", "DeploymentReplicasMismatch", "HPAMaxedOut", "ContainerNearCPULimit",
     "ContainerNearMemoryLimit", "ModelLatencyP95High", "ModelLatencyP95Critical", "ModelErrorRateHigh",
     "ModelTrafficStopped", "PredictionDistributionShift", "ModelDriftHigh", "ModelQualityDegraded",
-    "ModelMonitoringJobStale",
+    "ModelMonitoringJobStale", "ModelErrorBudgetBurn",
 }
 
 
@@ -118,7 +118,9 @@ def test_per_model_alerts_carry_labels_annotations_and_panel_link(example_spec):
             assert d.labels["model"] == m.name and d.labels["namespace"] == m.namespace
             assert d.labels["team"] == example_spec.team_of(m)
             assert d.panel[0] == panel_link("model", "serving.latency", m.name)[0]
-        assert "{value}" in d.description or d.name in ("PodNotRunning", "PodCrashLooping", "NodeNotReady")
+        # burn-rate alerts: which alternative fired is not in the value; the linked panel shows every window
+        assert "{value}" in d.description or d.name in ("PodNotRunning", "PodCrashLooping", "NodeNotReady",
+                                                        "ModelErrorBudgetBurn")
         assert d.runbook_url.startswith("https://")
     rule = next(r for g in A.grafana_rule_groups(example_spec) for r in g["rules"]
                 if r["uid"] == "md-modellatencyp95high-fraud-detector")
@@ -179,6 +181,7 @@ def test_job_stale_uses_two_periods_and_follows_enabled_jobs(example_data):
 
 def test_error_alert_skipped_without_status_codes(example_data):
     example_data["models"][2].pop("error_backend")  # kserve model server has no status codes
+    example_data["models"][2]["slo"] = {"availability": None}  # which an availability objective needs
     spec = load_spec_data(example_data, "t")
     defs, skipped = A.build_catalog(spec)
     assert not [d for d in defs if d.name == "ModelErrorRateHigh" and d.model == "price-regressor"]

@@ -130,7 +130,7 @@ def test_model_dashboard_rows_links_tags(example_spec):
     by_uid = {b.uid: b for b in build_dashboards(example_spec)}
     fraud = by_uid["md-model-fraud-detector"].json
     rows = [p["title"] for p in fraud["panels"] if p["type"] == "row"]
-    assert [r.split(" ")[0] for r in rows] == ["Serving", "Model", "Workload"]
+    assert [r.split(" ")[0] for r in rows] == ["Serving", "Model", "Workload", "Objectives"]
     urls = [link["url"] for link in fraud["links"]]
     assert "/d/md-fleet" in urls and "https://runbooks.example.com/ml/fraud-detector" in urls
     assert {"modeldash", "model:fraud-detector", "layer:serving"} <= set(fraud["tags"])
