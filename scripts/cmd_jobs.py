@@ -112,6 +112,15 @@ def _push_options(fn):
     return fn
 
 
+ENGINE_HELP = ("How to read the window: memory (whole window in RAM), stream (files in record batches, bounded "
+               "memory), sql (the database counts; only counts come back); auto = sql for table:/query: "
+               "sources, stream for files.")
+
+
+_engine_option = click.option("--engine", default="auto", show_default=True,
+                              type=click.Choice(["auto", "memory", "stream", "sql"]), help=ENGINE_HELP)
+
+
 def _source_options(fn):
     for decorator in reversed([
         click.option("--db-url-env", default=DB_URL_ENV, show_default=True, metavar="NAME", help="Environment variable holding the SQLAlchemy URL of table:/query: sources."),
@@ -219,11 +228,12 @@ def _load_baseline(path: str, model) -> dict:
 @click.option("--delay", metavar="DURATION", help="Shift the window's end back by this much [default: jobs.drift.delay].")
 @click.option("--all-rows", is_flag=True, help="Score every row of the input, no time window.")
 @click.option("--prediction-column", metavar="COL", help="Also score prediction drift on this output column.")
+@_engine_option
 @_source_options
 @_push_options
 @guarded
 def drift_job_cmd(spec, model_name, baseline_path, source, timestamp_column, window, end, delay, all_rows,
-                  prediction_column, db_url_env, sqlite, gateway, textfile_dir, dry_run, report_path,
+                  prediction_column, engine, db_url_env, sqlite, gateway, textfile_dir, dry_run, report_path,
                   push_attempts, push_backoff):
     """Score one model's production window against its baseline and push model_drift_score.
 
@@ -253,25 +263,50 @@ def drift_job_cmd(spec, model_name, baseline_path, source, timestamp_column, win
     cols = [f.name for f in model.features] + ([prediction_column] if prediction_column else [])
     if not cols:
         raise BadInput(f"model {model.name!r} has no features in the spec and no --prediction-column: nothing to score")
-    table = inputs.read_table(src, cols, timestamp_column=ts_col, start=start, end=stop,
-                              db_url=_db_url(db_url_env, sqlite), types=_types(model, prediction_column))
-    columns = _columns(table, model, src.label)
-    pred = _prediction(table, model, prediction_column, src.label) if prediction_column else None
-    rows = table.num_rows
-    del table  # the numpy columns are all the maths needs; free the Arrow copy before sorting
-    report = _data(drift.drift_report, model, profile, columns, pred)
+    counted = _drift_counts(engine, src, model, profile, prediction_column, ts_col, start, stop,
+                            _db_url(db_url_env, sqlite), cols)
+    for note in counted.detail.pop("notes", []):
+        click.echo(f"note: {note}", err=True)
+    report = _data(drift.drift_report, model, profile, counted.columns, counted.prediction)
     registry = exports.drift_registry(report, time.time())
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     where = _deliver(registry, exports.DRIFT_JOB, model.name, gateway or fleet.jobs.pushgateway_url, textfile_dir,
                      dry_run, push_attempts, push_backoff)
     doc = report.as_dict()
-    doc.update(rows=rows, window=_window_doc(start, stop, ts_col), source=src.label)
+    rows = counted.rows
+    doc.update(rows=rows, window=_window_doc(start, stop, ts_col), source=src.label,
+               engine={"name": counted.engine, "rows": rows, **counted.detail})
     if report_path:
         outputs.write_report(doc, report_path)
     drifted = doc["drifted"]
-    click.echo(f"drift of {model.name}: {rows} rows, {len(report.features)} scored, "
+    click.echo(f"drift of {model.name}: {rows} rows ({counted.engine} engine), {len(report.features)} scored, "
                f"{len(drifted)} over threshold{(' (' + ', '.join(drifted) + ')') if drifted else ''}; {where}")
+
+
+def _drift_counts(engine, src, model, profile, prediction_column, ts_col, start, stop, db_url, cols):
+    """The window reduced to what the scores need, by the chosen engine (``job_streams.Counted``)."""
+    from modeldash.scripts import job_inputs as inputs
+    from modeldash.scripts import job_streams as streams
+
+    chosen = streams.pick_engine(engine, src)
+    notes = []
+    if chosen == "sql":
+        try:
+            return streams.drift_sql(src, model, profile, prediction_column, ts_col, start, stop, db_url)
+        except streams.CannotPush as exc:
+            if engine == "sql":
+                raise BadInput(str(exc)) from None
+            notes.append(f"{exc}; read in memory instead")
+            chosen = "memory"
+    if chosen == "stream":
+        return streams.drift_stream(src, model, profile, prediction_column, ts_col, start, stop,
+                                    _types(model, prediction_column))
+    table = inputs.read_table(src, cols, timestamp_column=ts_col, start=start, end=stop, db_url=db_url,
+                              types=_types(model, prediction_column))
+    columns = _columns(table, model, src.label)
+    pred = _prediction(table, model, prediction_column, src.label) if prediction_column else None
+    return streams.Counted(columns, pred, table.num_rows, "memory", {"notes": notes} if notes else {})
 
 
 def _window_doc(start, stop, column) -> dict | None:
@@ -296,6 +331,7 @@ def _window_doc(start, stop, column) -> dict | None:
 @click.option("--end", metavar="TIME", help="End of the window, ISO 8601 [default: now].")
 @click.option("--delay", metavar="DURATION", help="Shift the window's end back (labels arrive late) [default: jobs.quality.delay].")
 @click.option("--all-rows", is_flag=True, help="Score every prediction, no time window.")
+@_engine_option
 @_source_options
 @_push_options
 @guarded

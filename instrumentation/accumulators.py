@@ -1,0 +1,121 @@
+"""The few counts the drift and quality scores need, accumulated batch by batch in bounded memory.
+
+PSI needs rows per baseline bin; KS needs, at each ECDF grid point ``x_k`` of the baseline, how
+many production values are ``<= x_k`` and ``< x_k``; categorical PSI and JS need rows per
+category; quality needs rows per (label, prediction) pair or sums of errors. Every engine
+(in memory, streamed over file batches, pushed down to SQL) reduces the window to these counts
+and hands them to the same scoring code, so the engines give the same scores.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class NumericCounts:
+    """One numeric column of a window, reduced to what PSI and KS read."""
+
+    n: int  # non-missing values
+    missing: int  # NULL / NaN
+    bins: np.ndarray  # values per baseline bin, len(edges) + 1
+    at: np.ndarray  # values <= x_k at each ECDF grid point
+    before: np.ndarray  # values < x_k
+
+
+def counts_of_sorted(sorted_values: np.ndarray, missing: int, edges: np.ndarray, grid_x: np.ndarray) -> NumericCounts:
+    """The counts of already sorted, NaN-free values: a few binary searches per grid point."""
+    v = sorted_values
+    cuts = np.searchsorted(v, edges, side="left")
+    bins = np.diff(np.concatenate(([0], cuts, [len(v)])))
+    return NumericCounts(int(len(v)), int(missing), bins.astype(np.int64),
+                         np.searchsorted(v, grid_x, side="right").astype(np.int64),
+                         np.searchsorted(v, grid_x, side="left").astype(np.int64))
+
+
+def counts_from_codes(edges_len: int, grid_len: int, rows) -> NumericCounts:
+    """Counts from ``(bin, code, rows)`` groups, as a pushed-down query returns them.
+
+    ``bin`` = edges ``<= v``; ``code`` = ``2 j + (v == x_{j-1})`` with ``j`` = grid points ``<= v``;
+    a group with a NULL ``bin`` or ``code`` holds the missing values.
+    """
+    bins = np.zeros(edges_len + 1, dtype=np.int64)
+    hist = np.zeros(grid_len + 1, dtype=np.int64)
+    eq = np.zeros(grid_len, dtype=np.int64)
+    missing = 0
+    for b, code, count in rows:
+        if b is None or code is None:
+            missing += int(count)
+            continue
+        j, equal = divmod(int(code), 2)
+        bins[int(b)] += int(count)
+        hist[j] += int(count)
+        if equal and j > 0:
+            eq[j - 1] += int(count)
+    return _from_hist(bins, hist, eq, missing)
+
+
+def _from_hist(bins: np.ndarray, hist: np.ndarray, eq: np.ndarray, missing: int) -> NumericCounts:
+    # values < x_k are those with at most k grid points <= v: a running sum of the histogram
+    before = np.cumsum(hist)[:-1]
+    return NumericCounts(int(hist.sum()), int(missing), bins, before + eq, before)
+
+
+class NumericAccumulator:
+    """Running ``NumericCounts`` of one column against the baseline's bin edges and ECDF grid."""
+
+    def __init__(self, edges, grid_x):
+        self.edges = np.asarray(edges, dtype=float)
+        self.grid = np.asarray(grid_x, dtype=float)
+        self.bins = np.zeros(len(self.edges) + 1, dtype=np.int64)
+        self.hist = np.zeros(len(self.grid) + 1, dtype=np.int64)  # hist[j]: values with j grid points <= v
+        self.eq = np.zeros(len(self.grid), dtype=np.int64)  # eq[k]: values == x_k
+        self.missing = 0
+
+    def add(self, values: np.ndarray) -> None:
+        """Count one batch (float64, NaN for missing). numpy releases the GIL: call from threads."""
+        values = np.asarray(values, dtype=float)
+        nan = np.isnan(values)
+        n_nan = int(np.count_nonzero(nan))
+        if n_nan:
+            self.missing += n_nan
+            values = values[~nan]
+        if len(values) == 0:
+            return
+        self.bins += np.bincount(np.searchsorted(self.edges, values, side="right"), minlength=len(self.bins))
+        j = np.searchsorted(self.grid, values, side="right")
+        self.hist += np.bincount(j, minlength=len(self.hist))
+        prev = j - 1
+        hit = prev >= 0
+        hit &= self.grid[np.maximum(prev, 0)] == values
+        if hit.any():
+            self.eq += np.bincount(prev[hit], minlength=len(self.eq))
+
+    def counts(self) -> NumericCounts:
+        return _from_hist(self.bins.copy(), self.hist.copy(), self.eq.copy(), self.missing)
+
+
+@dataclass
+class CategoryAccumulator:
+    """Rows per category (compared as text) and null rows."""
+
+    counts: Counter = field(default_factory=Counter)
+    missing: int = 0
+
+    def add(self, counts, missing: int = 0) -> None:
+        for k, v in counts.items():
+            if k is None:
+                self.missing += int(v)
+            else:
+                self.counts[str(k)] += int(v)
+        self.missing += int(missing)
+
+    def result(self) -> tuple[dict[str, int], int]:
+        return dict(self.counts), self.missing
+
+
+def pair_counts(y_true, y_pred) -> dict[tuple[str, str], int]:
+    """Rows per (truth, prediction) pair of two equal-length sequences, as text."""
+    return dict(Counter(zip((str(v) for v in y_true), (str(v) for v in y_pred))))

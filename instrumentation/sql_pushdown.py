@@ -1,0 +1,183 @@
+"""Aggregate queries that make the database count what the drift and quality scores need.
+
+Built with SQLAlchemy Core, so identifiers are quoted by the dialect and every value (bin edges,
+ECDF grid points, window bounds, integer codes) is a bound parameter: no value is ever written
+into the SQL text. Only counts come back: per numeric feature a few thousand groups (baseline
+bin, ECDF grid position), per categorical feature one group per category, per quality job one
+group per (label, prediction) pair or one row of error sums.
+
+Binning is ``width_bucket(v, ARRAY[...])`` on PostgreSQL (a binary search in C) and a balanced
+tree of ``CASE`` expressions elsewhere (SQLite, DuckDB, any dialect with standard ``CASE``):
+both give ``j`` = grid points ``<= v``. The rows are unpivoted against a small constant list of
+feature numbers, so the table is scanned once for all features.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+NAN_EQUALS_NAN = ("postgresql", "duckdb")  # NaN = NaN holds there: NULLIF(v, NaN) makes NaN missing
+CAST_TO_DOUBLE = ("postgresql", "duckdb")
+
+
+@dataclass(frozen=True)
+class FeatureBins:
+    """One column to count: numeric (baseline ``edges`` and ECDF ``grid``) or categorical."""
+
+    column: str
+    kind: str  # numeric | categorical
+    edges: tuple[float, ...] = ()
+    grid: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Window:
+    """``start <= column < end``; ``kind`` says how the bounds are bound: datetime (aware/naive) or epoch seconds."""
+
+    column: str
+    kind: str  # datetime_tz | datetime_naive | epoch
+    start: datetime
+    end: datetime
+
+    def clause(self, col):
+        if self.kind == "epoch":
+            lo, hi = (sa.bindparam(None, d.timestamp(), type_=sa.Float()) for d in (self.start, self.end))
+        else:
+            tz = self.kind == "datetime_tz"
+            lo, hi = (sa.bindparam(None, d if tz else d.replace(tzinfo=None), type_=sa.DateTime(timezone=tz))
+                      for d in (self.start, self.end))
+        return sa.and_(col >= lo, col < hi)
+
+
+def _int(value: int):
+    return sa.bindparam(None, int(value), type_=sa.Integer())
+
+
+def _tree(col, grid: tuple[float, ...], lo: int, hi: int):
+    """``2 j + (v == x_{j-1})`` for ``j`` in ``[lo, hi]``: nested CASE, depth log2(len(grid))."""
+    if lo == hi:
+        if lo == 0:
+            return _int(0)
+        return sa.case((col == sa.bindparam(None, grid[lo - 1], type_=sa.Float()), _int(2 * lo + 1)), else_=_int(2 * lo))
+    mid = (lo + hi + 1) // 2  # j >= mid  <=>  x_{mid-1} <= v
+    return sa.case((col < sa.bindparam(None, grid[mid - 1], type_=sa.Float()), _tree(col, grid, lo, mid - 1)),
+                   else_=_tree(col, grid, mid, hi))
+
+
+def _bucket(col, points: tuple[float, ...], dialect: str):
+    """Points ``<= v`` (0 .. len(points)); NULL when ``v`` is NULL."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return sa.func.width_bucket(col, sa.bindparam(None, list(points), type_=ARRAY(sa.Float())))
+    return _tree_plain(col, points, 0, len(points))
+
+
+def _tree_plain(col, points, lo, hi):
+    if lo == hi:
+        return _int(lo)
+    mid = (lo + hi + 1) // 2
+    return sa.case((col < sa.bindparam(None, points[mid - 1], type_=sa.Float()), _tree_plain(col, points, lo, mid - 1)),
+                   else_=_tree_plain(col, points, mid, hi))
+
+
+def _grid_code(col, grid: tuple[float, ...], dialect: str):
+    """``2 j + (v == x_{j-1})`` with ``j`` = grid points ``<= v``."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        arr = sa.bindparam(None, list(grid), type_=ARRAY(sa.Float()))
+        j = sa.func.width_bucket(col, arr)
+        element = sa.type_coerce(sa.Grouping(sa.cast(arr, ARRAY(sa.Float()))), ARRAY(sa.Float()))[j]  # (grid)[j] = x_{j-1}
+        equal = sa.case((col == element, _int(1)), else_=_int(0))
+        return _int(2) * j + equal
+    return sa.case((col.is_(None), sa.null()), else_=_tree(col, grid, 0, len(grid)))
+
+
+def numeric_value(col, dialect: str):
+    """The column as a double, NaN as NULL where the database stores NaN."""
+    if dialect in CAST_TO_DOUBLE:
+        col = sa.cast(col, sa.Double())
+    if dialect in NAN_EQUALS_NAN:
+        col = sa.func.nullif(col, sa.bindparam(None, float("nan"), type_=sa.Double()))
+    return col
+
+
+def drift_query(src, features: list[FeatureBins], window: Window | None, dialect: str, *, cast_text=frozenset()):
+    """One aggregate over ``src`` (a table or subquery): rows ``(feature_no, bin, code, category, rows)``.
+
+    Numeric feature ``i``: ``bin`` = baseline edges ``<= v``, ``code`` = ``2 j + (v == x_{j-1})``;
+    categorical: ``category`` as text. NULLs group as NULL (missing). ``cast_text`` names
+    categorical columns to cast to text (those not known to be text already).
+    """
+    cols = {}
+    for i, f in enumerate(features):
+        c = src.c[f.column]
+        if f.kind == "numeric":
+            v = numeric_value(c, dialect)
+            cols[f"a{i}"] = _bucket(v, f.edges, dialect)
+            cols[f"b{i}"] = _grid_code(v, f.grid, dialect)
+        else:
+            cols[f"c{i}"] = sa.cast(c, sa.String()) if f.column in cast_text else c
+    inner = sa.select(*[e.label(k) for k, e in cols.items()]).select_from(src)
+    if window is not None:
+        inner = inner.where(window.clause(src.c[window.column]))
+    rows = inner.subquery("md_rows")
+    idx = sa.union_all(*[sa.select(_int(i).label("f")) for i in range(len(features))]).subquery("md_features")
+
+    def pick(prefix: str):
+        whens = [(idx.c.f == _int(i), rows.c[f"{prefix}{i}"]) for i in range(len(features)) if f"{prefix}{i}" in rows.c]
+        return sa.case(*whens, else_=sa.null()) if whens else sa.null()
+
+    expanded = sa.select(idx.c.f.label("f"), pick("a").label("a"), pick("b").label("b"), pick("c").label("c")) \
+        .select_from(rows.join(idx, sa.true())).subquery("md_cells")
+    e = expanded.c
+    return sa.select(e.f, e.a, e.b, e.c, sa.func.count().label("n")).group_by(e.f, e.a, e.b, e.c)
+
+
+def quality_checks_query(preds, labels, id_col: str, window: Window | None):
+    """One row: predictions in the window, their distinct and non-null ids; the same for the labels."""
+    p = sa.select(sa.func.count().label("rows"), sa.func.count(sa.distinct(preds.c[id_col])).label("distinct"),
+                  sa.func.count(preds.c[id_col]).label("ids")).select_from(preds)
+    if window is not None:
+        p = p.where(window.clause(preds.c[window.column]))
+    lab = sa.select(sa.func.count().label("rows"), sa.func.count(sa.distinct(labels.c[id_col])).label("distinct"),
+                    sa.func.count(labels.c[id_col]).label("ids")).select_from(labels)
+    ps, ls = p.subquery("md_p"), lab.subquery("md_l")
+    return sa.select(ps.c.rows, ps.c.distinct, ps.c.ids, ls.c.rows.label("l_rows"), ls.c.distinct.label("l_distinct"),
+                     ls.c.ids.label("l_ids")).select_from(ps.join(ls, sa.true()))
+
+
+def _joined(preds, labels, id_col: str, window: Window | None, cast_ids: bool):
+    pid, lid = preds.c[id_col], labels.c[id_col]
+    if cast_ids:
+        pid, lid = sa.cast(pid, sa.String()), sa.cast(lid, sa.String())
+    cond = [pid == lid]
+    if window is not None:
+        cond.append(window.clause(preds.c[window.column]))
+    return preds.join(labels, pid == lid), sa.and_(*cond)
+
+
+def confusion_query(preds, labels, id_col: str, pred_col: str, label_col: str, window: Window | None, *,
+                    cast_ids: bool = False):
+    """Rows ``(label, prediction, rows)`` of the predictions in the window joined with their labels, as text."""
+    joined, where = _joined(preds, labels, id_col, window, cast_ids)
+    t = sa.cast(labels.c[label_col], sa.String()).label("t")
+    p = sa.cast(preds.c[pred_col], sa.String()).label("p")
+    inner = sa.select(t, p).select_from(joined).where(where).subquery("md_pairs")
+    return sa.select(inner.c.t, inner.c.p, sa.func.count().label("n")).group_by(inner.c.t, inner.c.p)
+
+
+def error_sums_query(preds, labels, id_col: str, pred_col: str, label_col: str, window: Window | None, dialect: str, *,
+                     cast_ids: bool = False):
+    """One row: joined rows, rows with both values, sum of squared errors, sum of absolute errors."""
+    joined, where = _joined(preds, labels, id_col, window, cast_ids)
+    y, yhat = numeric_value(labels.c[label_col], dialect), numeric_value(preds.c[pred_col], dialect)
+    inner = sa.select(y.label("y"), yhat.label("yhat")).select_from(joined).where(where).subquery("md_pairs")
+    err = inner.c.yhat - inner.c.y
+    both = sa.and_(inner.c.y.is_not(None), inner.c.yhat.is_not(None))
+    return sa.select(sa.func.count().label("joined"), sa.func.count(err).label("scored"),
+                     sa.func.sum(sa.case((both, err * err), else_=sa.null())).label("sum_sq"),
+                     sa.func.sum(sa.case((both, sa.func.abs(err)), else_=sa.null())).label("sum_abs"))

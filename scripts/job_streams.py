@@ -1,0 +1,340 @@
+"""The jobs' bounded-memory engines: files streamed batch by batch, SQL sources counted by the database.
+
+``stream``: CSV and Parquet files are read in record batches (Parquet through ``pyarrow.dataset``,
+so the time window prunes row groups), each batch is cut to the window and reduced to counts
+(``instrumentation.accumulators``), then dropped. ``sql``: one aggregate query per job
+(``instrumentation.sql_pushdown``) with the window in its WHERE clause; only counts come back.
+Both hand the counts to the same scoring code as the in-memory engine.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import pyarrow as pa
+
+from modeldash.instrumentation.accumulators import CategoryAccumulator, NumericAccumulator, counts_from_codes
+from modeldash.instrumentation.sql_pushdown import FeatureBins, Window, confusion_query, drift_query, \
+    error_sums_query, quality_checks_query
+from modeldash.scripts import job_inputs as inputs
+from modeldash.scripts.cli import BadInput
+from modeldash.scripts.cmd_jobs import DB_URL_ENV
+
+ENGINES = ("auto", "memory", "stream", "sql")
+FILE_KINDS = ("csv", "parquet")
+
+
+class CannotPush(Exception):
+    """The source cannot be counted by the database (e.g. a text timestamp column); ``auto`` then reads it."""
+
+
+def pick_engine(requested: str, *sources) -> str:
+    """``auto``: pushdown when every source is SQL, streaming when every source is a file, else memory."""
+    kinds = {s.kind in FILE_KINDS for s in sources}
+    if requested == "auto":
+        return "stream" if kinds == {True} else "sql" if kinds == {False} else "memory"
+    if requested == "sql" and True in kinds:
+        raise BadInput("--engine sql: needs table:/query: sources (files are read with --engine stream)")
+    if requested == "stream" and False in kinds:
+        raise BadInput("--engine stream: reads files; table:/query: sources are counted by the database (--engine sql)")
+    return requested
+
+
+@dataclass
+class Counted:
+    """What an engine hands to the scoring code, and what the report says about it."""
+
+    columns: dict
+    prediction: object | None
+    rows: int
+    engine: str
+    detail: dict = field(default_factory=dict)
+
+
+def feature_bins(model, profile: dict, prediction_column: str | None) -> list[FeatureBins]:
+    """The columns to count, with the baseline's edges and grid (the prediction last, when scored)."""
+    out = []
+    for f in model.features:
+        p = profile["features"][f.name]
+        out.append(FeatureBins(f.name, "numeric", tuple(p["bins"]["edges"]), tuple(p["ecdf"]["x"]))
+                   if f.kind == "numeric" else FeatureBins(f.name, "categorical"))
+    if prediction_column:
+        base = profile.get("prediction")
+        if model.task == "classification":
+            out.append(FeatureBins(prediction_column, "categorical"))
+        elif base:
+            out.append(FeatureBins(prediction_column, "numeric", tuple(base["bins"]["edges"]), tuple(base["ecdf"]["x"])))
+    return out
+
+
+def _split(model, bins: list[FeatureBins], results: list, prediction_column: str | None):
+    columns = {f.name: results[i] for i, f in enumerate(model.features)}
+    pred = None
+    if prediction_column:
+        # a regressor without a prediction profile: the scorer only notes it, any placeholder will do
+        pred = results[len(model.features)] if len(bins) > len(model.features) else ({}, 0)
+    return columns, pred
+
+
+# --------------------------------------------------------------------------- files, streamed
+
+
+def _parquet_batches(source, columns: list[str], ts: str | None, start, end) -> tuple[int, Iterator[pa.Table]]:
+    import pyarrow.dataset as ds
+
+    try:
+        dataset = ds.dataset(source.target, format="parquet")
+    except FileNotFoundError:
+        raise BadInput(f"{source.target}: file not found") from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise BadInput(f"{source.target}: not a Parquet file: {str(exc).splitlines()[0]}") from None
+    inputs._missing(source, dataset.schema.names, columns)
+    total = dataset.count_rows()
+    expr, exact = None, False
+    if ts and start is not None:
+        t = dataset.schema.field(ts).type
+        if pa.types.is_timestamp(t):  # pushed into the scan: row groups outside the window are skipped
+            lo, hi = (d if t.tz else d.replace(tzinfo=None) for d in (start, end))
+            expr = (ds.field(ts) >= pa.scalar(lo, t)) & (ds.field(ts) < pa.scalar(hi, t))
+            exact = t.unit in ("s", "ms", "us")
+        elif pa.types.is_integer(t) or pa.types.is_floating(t):  # epoch seconds: prune with a margin, cut exactly below
+            expr = (ds.field(ts) >= start.timestamp() - 1) & (ds.field(ts) < end.timestamp() + 1)
+
+    def batches():
+        scanner = dataset.scanner(columns=columns, filter=expr, batch_size=inputs.BATCH_ROWS,
+                                  batch_readahead=2, fragment_readahead=1)
+        for batch in scanner.to_batches():
+            part = pa.Table.from_batches([batch])
+            yield part if exact or not ts or start is None else inputs._in_window(part, ts, start, end, source.label)
+
+    return total, batches()
+
+
+def file_batches(source, columns: list[str], ts: str | None, start, end, types: dict) -> Iterator[pa.Table]:
+    """Batches of ``columns`` of a file, already cut to the window; BadInput on an empty file."""
+    want = list(dict.fromkeys(columns + ([ts] if ts else [])))
+    if source.kind == "parquet":
+        total, parts = _parquet_batches(source, want, ts, start, end)
+        if total == 0:
+            raise BadInput(f"{source.label}: has no rows")
+        yield from parts
+        return
+    total = 0
+    for part in inputs._read_csv(source, want, types):
+        total += part.num_rows
+        yield inputs._in_window(part, ts, start, end, source.label) if ts and start is not None else part
+    if total == 0:
+        raise BadInput(f"{source.label}: has no rows")
+
+
+def _accumulators(bins: list[FeatureBins]) -> list:
+    return [NumericAccumulator(f.edges, f.grid) if f.kind == "numeric" else CategoryAccumulator() for f in bins]
+
+
+def drift_stream(source, model, profile: dict, prediction_column: str | None, ts: str | None, start, end,
+                 types: dict) -> Counted:
+    """One pass over the file's batches; memory holds one batch and the counts."""
+    bins = feature_bins(model, profile, prediction_column)
+    accs = _accumulators(bins)
+    rows = 0
+    cols = [f.name for f in model.features] + ([prediction_column] if prediction_column else [])
+
+    def count(i_part):
+        i, part = i_part
+        f, acc = bins[i], accs[i]
+        if f.kind == "numeric":
+            acc.add(inputs.numeric_column(part, f.column, source.label))
+        else:
+            acc.add(*inputs.category_counts(part, f.column))
+
+    with ThreadPoolExecutor(max_workers=min(len(bins), os.cpu_count() or 1) or 1) as pool:
+        for part in file_batches(source, cols, ts, start, end, types):
+            if part.num_rows == 0:
+                continue
+            rows += part.num_rows
+            list(pool.map(count, [(i, part) for i in range(len(bins))]))
+    _empty_window(rows, source, ts, start, end)
+    results = [a.counts() if isinstance(a, NumericAccumulator) else a.result() for a in accs]
+    columns, pred = _split(model, bins, results, prediction_column)
+    return Counted(columns, pred, rows, "stream", {"batch_rows": inputs.BATCH_ROWS})
+
+
+def _empty_window(rows: int, source, ts, start, end) -> None:
+    if rows:
+        return
+    if ts and start is not None:
+        raise BadInput(f"{source.label}: empty window: no rows with {ts} in [{start.isoformat()}, {end.isoformat()})")
+    raise BadInput(f"{source.label}: has no rows")
+
+
+# --------------------------------------------------------------------------- SQL, pushed down
+
+
+@contextmanager
+def connect(db_url: str | None, label: str):
+    """A connection to the jobs' database; every failure is a one-line BadInput without the password."""
+    import sqlalchemy as sa
+
+    if not db_url:
+        raise BadInput(f"{label}: no database: set ${DB_URL_ENV} (or --db-url-env NAME) or pass --sqlite FILE")
+    where = inputs._safe_url(db_url)
+    try:
+        engine = sa.create_engine(db_url)
+    except Exception as exc:  # noqa: BLE001 - bad URL or driver not installed
+        raise BadInput(f"database {where}: {exc.__class__.__name__}: {inputs._scrub(exc, db_url)}") from None
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except sa.exc.SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None) or exc
+        raise BadInput(f"{label} in {where}: {orig.__class__.__name__}: {inputs._scrub(orig, db_url)}") from None
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class SqlSource:
+    selectable: object  # a reflected Table or a subquery of the user's query
+    types: dict  # column -> SQLAlchemy type (tables) or the Python type of a sample value (queries)
+    is_table: bool
+
+
+def sql_source(conn, source, columns: list[str]) -> SqlSource:
+    """The table (reflected) or the query (as a subquery ``md_src``); missing columns are bad input."""
+    import sqlalchemy as sa
+
+    if source.kind == "table":
+        try:
+            table = sa.Table(source.target, sa.MetaData(), autoload_with=conn)
+        except sa.exc.NoSuchTableError:
+            raise BadInput(f"{source.label}: no such table") from None
+        inputs._missing(source, [c.name for c in table.columns], columns)
+        return SqlSource(table, {c.name: c.type for c in table.columns}, True)
+    # one sample row: the column names, and (from the driver's Python types) how to bind the window
+    probe = conn.execute(sa.select(sa.literal_column("*")).select_from(sa.text(source.target).columns().subquery("md_src"))
+                         .limit(1))
+    keys = list(probe.keys())
+    first = probe.first()
+    inputs._missing(source, keys, columns)
+    sub = sa.text(source.target).columns(*[sa.column(k) for k in keys]).subquery("md_src")
+    return SqlSource(sub, {k: type(first[i]) if first is not None else type(None) for i, k in enumerate(keys)}, False)
+
+
+def sql_window(src: SqlSource, ts: str | None, start, end, label: str) -> Window | None:
+    """The window as a WHERE clause, or CannotPush when the column's type does not allow it."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    if not ts or start is None:
+        return None
+    t = src.types.get(ts)
+    if src.is_table:
+        if isinstance(t, sa.DateTime):
+            return Window(ts, "datetime_tz" if getattr(t, "timezone", False) else "datetime_naive", start, end)
+        if isinstance(t, (sa.Integer, sa.Float, sa.Numeric)):
+            return Window(ts, "epoch", start, end)
+    elif t is dt.datetime:
+        return Window(ts, "datetime_tz", start, end)  # the driver returned datetimes: the column is a timestamp
+    elif t in (int, float):
+        return Window(ts, "epoch", start, end)
+    raise CannotPush(f"{label}: the window cannot be pushed down: column {ts!r} is not a timestamp or number "
+                     "in the database (cast it in a query: source, or use --engine memory)")
+
+
+def _numeric_types_ok(src: SqlSource, bins: list[FeatureBins], label: str) -> set:
+    """Refuse non-numeric columns of a table for numeric features; return the categoricals to cast to text."""
+    import sqlalchemy as sa
+
+    cast = set()
+    for f in bins:
+        t = src.types.get(f.column)
+        if f.kind == "numeric" and src.is_table and not isinstance(t, (sa.Integer, sa.Float, sa.Numeric, sa.Boolean)):
+            raise BadInput(f"{label}: column {f.column!r} is {t}, not numeric (declare it categorical in the spec?)")
+        if f.kind == "categorical" and not (src.is_table and isinstance(t, sa.String)):
+            cast.add(f.column)
+    return cast
+
+
+def _result_bytes(rows) -> int:
+    """A lower bound of what the result set carried: 8 bytes per number, the text of each string."""
+    total = 0
+    for r in rows:
+        for v in r:
+            total += len(v.encode()) if isinstance(v, str) else 8
+    return total
+
+
+def drift_sql(source, model, profile: dict, prediction_column: str | None, ts: str | None, start, end,
+              db_url: str | None) -> Counted:
+    """One aggregate query; the database returns a few thousand count rows, never the window's rows."""
+    bins = feature_bins(model, profile, prediction_column)
+    cols = [f.name for f in model.features] + ([prediction_column] if prediction_column else [])
+    with connect(db_url, source.label) as conn:
+        src = sql_source(conn, source, cols + ([ts] if ts else []))
+        window = sql_window(src, ts, start, end, source.label)
+        cast = _numeric_types_ok(src, bins, source.label)
+        stmt = drift_query(src.selectable, bins, window, conn.dialect.name, cast_text=cast)
+        groups = conn.execute(stmt).fetchall()
+    per = [[] for _ in bins]
+    for f, a, b, c, n in groups:
+        per[int(f)].append((a, b, c, n))
+    rows = sum(int(g[3]) for g in per[0]) if per else 0
+    _empty_window(rows, source, ts, start, end)
+    results = []
+    for f, gs in zip(bins, per):
+        if f.kind == "numeric":
+            results.append(counts_from_codes(len(f.edges), len(f.grid), [(a, b, n) for a, b, _c, n in gs]))
+        else:
+            acc = CategoryAccumulator()
+            acc.add({}, 0)
+            for _a, _b, c, n in gs:
+                acc.add({c: n})
+            results.append(acc.result())
+    columns, pred = _split(model, bins, results, prediction_column)
+    return Counted(columns, pred, rows, "sql", {"result_rows": len(groups), "result_bytes": _result_bytes(groups),
+                                                 "dialect": conn.dialect.name})
+
+
+def quality_sql(psrc, lsrc, model, id_col: str, pred_col: str, label_col: str, ts: str | None, start, end,
+                db_url: str | None):
+    """The quality job's counts from the database: ``(pairs or sums, predictions, labelled, detail)``."""
+    with connect(db_url, psrc.label) as conn:
+        p = sql_source(conn, psrc, [id_col, pred_col] + ([ts] if ts else []))
+        lab = sql_source(conn, lsrc, [id_col, label_col])
+        window = sql_window(p, ts, start, end, psrc.label)
+        pt, lt = p.types.get(id_col), lab.types.get(id_col)
+        cast_ids = type(pt) is not type(lt) if (p.is_table and lab.is_table) else pt is not lt
+        if p.selectable is lab.selectable or (p.is_table and lab.is_table and psrc.target == lsrc.target):
+            lab = SqlSource(lab.selectable.alias("md_labels"), lab.types, lab.is_table)
+        checks = conn.execute(quality_checks_query(p.selectable, lab.selectable, id_col, window)).one()
+        rows, distinct, ids, l_rows, l_distinct, l_ids = (int(v or 0) for v in checks)
+        if rows == 0:
+            _empty_window(0, psrc, ts, start, end)
+        if l_rows == 0:
+            raise BadInput(f"{lsrc.label}: has no rows")
+        for label, name, n, d, i in ((psrc.label, "prediction", rows, distinct, ids), (lsrc.label, "label", l_rows, l_distinct, l_ids)):
+            if i != n:
+                raise BadInput(f"{label}: column {id_col!r} has {n - i} empty ids")
+            if d != n:
+                raise BadInput(f"{label}: column {id_col!r} has duplicate ids; each {name} needs one row")
+        if model.task == "classification":
+            result = conn.execute(confusion_query(p.selectable, lab.selectable, id_col, pred_col, label_col, window,
+                                                  cast_ids=cast_ids)).fetchall()
+            pairs = {(str(t), str(q)): int(n) for t, q, n in result}  # NULL as "None", like the in-memory path
+            joined = sum(pairs.values())
+            out = pairs
+        else:
+            result = [conn.execute(error_sums_query(p.selectable, lab.selectable, id_col, pred_col, label_col, window,
+                                                    conn.dialect.name, cast_ids=cast_ids)).one()]
+            j, scored, sum_sq, sum_abs = result[0]
+            joined = int(j or 0)
+            out = (int(scored or 0), float(sum_sq or 0.0), float(sum_abs or 0.0))
+        detail = {"result_rows": len(result) + 1, "result_bytes": _result_bytes(result) + 48, "dialect": conn.dialect.name}
+    if joined == 0:
+        raise BadInput(f"no prediction in {psrc.label} (window) has a label in {lsrc.label} yet (joined on {id_col!r}); "
+                       "nothing to score")
+    return out, rows, joined, detail
