@@ -336,8 +336,8 @@ def _window_doc(start, stop, column) -> dict | None:
 @_push_options
 @guarded
 def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, prediction_column, label_column,
-                    timestamp_column, window, end, delay, all_rows, db_url_env, sqlite, gateway, textfile_dir,
-                    dry_run, report_path, push_attempts, push_backoff):
+                    timestamp_column, window, end, delay, all_rows, engine, db_url_env, sqlite, gateway,
+                    textfile_dir, dry_run, report_path, push_attempts, push_backoff):
     """Join predictions with delayed ground truth and push accuracy/precision/recall/F1 or RMSE/MAE.
 
     \b
@@ -347,12 +347,10 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
     \b
     Exit codes: 0 ok, 2 bad input (nothing pushed), 5 push failed after retries.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     from modeldash.instrumentation import exports, quality
     from modeldash.scripts import job_inputs as inputs
     from modeldash.scripts import job_outputs as outputs
+    from modeldash.scripts import job_streams as streams
 
     fleet, _ = read_spec(spec)
     model = _model(fleet, model_name)
@@ -365,6 +363,46 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
     db = _db_url(db_url_env, sqlite)
     psrc = inputs.parse_source(pred_source or s.predictions)
     lsrc = inputs.parse_source(label_source or s.labels)
+    chosen = streams.pick_engine(engine, psrc, lsrc)
+    detail: dict = {}
+    if chosen != "memory":
+        try:
+            out, n_preds, n_joined, detail = streams.quality_sql(psrc, lsrc, model, id_col, pred_col, label_col, ts_col,
+                                                                 start, stop, db)
+        except streams.CannotPush as exc:
+            if engine != "auto":
+                raise BadInput(str(exc)) from None
+            click.echo(f"note: {exc}; read in memory instead", err=True)
+            chosen, detail = "memory", {"fallback": str(exc)}
+    if chosen != "memory":
+        if model.task == "classification":
+            report = _data(quality.classification_from_pairs, model.name, model.classes.keys(), out)
+        else:
+            report = _data(quality.regression_from_sums, model.name, *out)
+    else:
+        report, n_preds, n_joined = _quality_in_memory(model, psrc, lsrc, id_col, pred_col, label_col, ts_col, start, stop, db)
+    registry = exports.quality_registry(report, time.time())
+    where = _deliver(registry, exports.QUALITY_JOB, model.name, gateway or fleet.jobs.pushgateway_url, textfile_dir,
+                     dry_run, push_attempts, push_backoff)
+    doc = report.as_dict()
+    doc.update(window=_window_doc(start, stop, ts_col), predictions=n_preds, labelled=n_joined,
+               sources={"predictions": psrc.label, "labels": lsrc.label},
+               engine={"name": chosen, "rows": n_joined, **detail})
+    if report_path:
+        outputs.write_report(doc, report_path)
+    headline = (f"accuracy {report.values['accuracy']:.4f}" if model.task == "classification"
+                else f"rmse {report.values['rmse']:.4g}, mae {report.values['mae']:.4g}")
+    click.echo(f"quality of {model.name}: {n_joined} labelled of {n_preds} predictions ({chosen} engine), {headline}; {where}")
+
+
+def _quality_in_memory(model, psrc, lsrc, id_col, pred_col, label_col, ts_col, start, stop, db):
+    """Both tables read whole and joined by Arrow: ``(report, predictions, labelled)``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from modeldash.instrumentation import quality
+    from modeldash.scripts import job_inputs as inputs
+
     preds = inputs.read_table(psrc, [id_col, pred_col], timestamp_column=ts_col, start=start, end=stop, db_url=db)
     labels = inputs.read_table(lsrc, [id_col, label_col], db_url=db)
     preds = preds.select([id_col, pred_col]).rename_columns(["id", "prediction"])
@@ -389,15 +427,6 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
     else:
         report = _data(quality.regression_quality, model.name,
                        inputs.numeric_column(joined, "label", lsrc.label), inputs.numeric_column(joined, "prediction", psrc.label))
-    registry = exports.quality_registry(report, time.time())
-    where = _deliver(registry, exports.QUALITY_JOB, model.name, gateway or fleet.jobs.pushgateway_url, textfile_dir,
-                     dry_run, push_attempts, push_backoff)
-    doc = report.as_dict()
-    doc.update(window=_window_doc(start, stop, ts_col), predictions=preds.num_rows, labelled=joined.num_rows,
-               sources={"predictions": psrc.label, "labels": lsrc.label})
-    if report_path:
-        outputs.write_report(doc, report_path)
-    headline = (f"accuracy {report.values['accuracy']:.4f}" if model.task == "classification"
-                else f"rmse {report.values['rmse']:.4g}, mae {report.values['mae']:.4g}")
-    click.echo(f"quality of {model.name}: {joined.num_rows} labelled of {preds.num_rows} predictions, {headline}; {where}")
+    return report, preds.num_rows, joined.num_rows
+
 

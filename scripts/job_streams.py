@@ -173,6 +173,10 @@ def _empty_window(rows: int, source, ts, start, end) -> None:
 # --------------------------------------------------------------------------- SQL, pushed down
 
 
+DUCKDB_FILES = "duckdb:///:memory:"  # the quality job's stream engine: DuckDB joins the files, spilling to disk
+DUCKDB_MEMORY_LIMIT = "256MB"
+
+
 @contextmanager
 def connect(db_url: str | None, label: str):
     """A connection to the jobs' database; every failure is a one-line BadInput without the password."""
@@ -187,6 +191,9 @@ def connect(db_url: str | None, label: str):
         raise BadInput(f"database {where}: {exc.__class__.__name__}: {inputs._scrub(exc, db_url)}") from None
     try:
         with engine.connect() as conn:
+            if db_url == DUCKDB_FILES:
+                conn.exec_driver_sql(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")  # our constant, not input
+                conn.exec_driver_sql("SET preserve_insertion_order = false")
             yield conn
     except sa.exc.SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None) or exc
@@ -198,11 +205,11 @@ def connect(db_url: str | None, label: str):
 @dataclass
 class SqlSource:
     selectable: object  # a reflected Table or a subquery of the user's query
-    types: dict  # column -> SQLAlchemy type (tables) or the Python type of a sample value (queries)
+    types: dict  # column -> SQLAlchemy type (tables) or a sample value (queries, files)
     is_table: bool
 
 
-def sql_source(conn, source, columns: list[str]) -> SqlSource:
+def sql_source(conn, source, columns: list[str], name: str = "md_src") -> SqlSource:
     """The table (reflected) or the query (as a subquery ``md_src``); missing columns are bad input."""
     import sqlalchemy as sa
 
@@ -213,14 +220,24 @@ def sql_source(conn, source, columns: list[str]) -> SqlSource:
             raise BadInput(f"{source.label}: no such table") from None
         inputs._missing(source, [c.name for c in table.columns], columns)
         return SqlSource(table, {c.name: c.type for c in table.columns}, True)
-    # one sample row: the column names, and (from the driver's Python types) how to bind the window
-    probe = conn.execute(sa.select(sa.literal_column("*")).select_from(sa.text(source.target).columns().subquery("md_src"))
-                         .limit(1))
+    text = _file_text(source) if source.kind in FILE_KINDS else sa.text(source.target)
+    # one sample row: the column names, and (from the driver's Python values) how to bind the window
+    probe = conn.execute(sa.select(sa.literal_column("*")).select_from(text.columns().subquery("md_src")).limit(1))
     keys = list(probe.keys())
     first = probe.first()
     inputs._missing(source, keys, columns)
-    sub = sa.text(source.target).columns(*[sa.column(k) for k in keys]).subquery("md_src")
-    return SqlSource(sub, {k: type(first[i]) if first is not None else type(None) for i, k in enumerate(keys)}, False)
+    sub = text.columns(*[sa.column(k) for k in keys]).subquery(name)
+    return SqlSource(sub, {k: first[i] if first is not None else None for i, k in enumerate(keys)}, False)
+
+
+def _file_text(source):
+    """``SELECT * FROM read_parquet(:path)`` (or ``read_csv_auto``) for DuckDB, the path bound."""
+    import sqlalchemy as sa
+
+    if not os.path.exists(source.target):
+        raise BadInput(f"{source.target}: file not found")
+    reader = "read_parquet" if source.kind == "parquet" else "read_csv_auto"
+    return sa.text(f"SELECT * FROM {reader}(:path)").bindparams(sa.bindparam("path", source.target, unique=True))
 
 
 def sql_window(src: SqlSource, ts: str | None, start, end, label: str) -> Window | None:
@@ -237,9 +254,9 @@ def sql_window(src: SqlSource, ts: str | None, start, end, label: str) -> Window
             return Window(ts, "datetime_tz" if getattr(t, "timezone", False) else "datetime_naive", start, end)
         if isinstance(t, (sa.Integer, sa.Float, sa.Numeric)):
             return Window(ts, "epoch", start, end)
-    elif t is dt.datetime:
-        return Window(ts, "datetime_tz", start, end)  # the driver returned datetimes: the column is a timestamp
-    elif t in (int, float):
+    elif isinstance(t, dt.datetime):  # the driver returned a datetime: the column is a timestamp
+        return Window(ts, "datetime_tz" if t.tzinfo else "datetime_naive", start, end)
+    elif isinstance(t, (int, float)) and not isinstance(t, bool):
         return Window(ts, "epoch", start, end)
     raise CannotPush(f"{label}: the window cannot be pushed down: column {ts!r} is not a timestamp or number "
                      "in the database (cast it in a query: source, or use --engine memory)")
@@ -302,13 +319,15 @@ def drift_sql(source, model, profile: dict, prediction_column: str | None, ts: s
 def quality_sql(psrc, lsrc, model, id_col: str, pred_col: str, label_col: str, ts: str | None, start, end,
                 db_url: str | None):
     """The quality job's counts from the database: ``(pairs or sums, predictions, labelled, detail)``."""
+    if psrc.kind in FILE_KINDS:
+        db_url = DUCKDB_FILES
     with connect(db_url, psrc.label) as conn:
-        p = sql_source(conn, psrc, [id_col, pred_col] + ([ts] if ts else []))
-        lab = sql_source(conn, lsrc, [id_col, label_col])
+        p = sql_source(conn, psrc, [id_col, pred_col] + ([ts] if ts else []), "md_preds")
+        lab = sql_source(conn, lsrc, [id_col, label_col], "md_labels")
         window = sql_window(p, ts, start, end, psrc.label)
         pt, lt = p.types.get(id_col), lab.types.get(id_col)
-        cast_ids = type(pt) is not type(lt) if (p.is_table and lab.is_table) else pt is not lt
-        if p.selectable is lab.selectable or (p.is_table and lab.is_table and psrc.target == lsrc.target):
+        cast_ids = type(pt) is not type(lt)
+        if p.is_table and lab.is_table and psrc.target == lsrc.target:
             lab = SqlSource(lab.selectable.alias("md_labels"), lab.types, lab.is_table)
         checks = conn.execute(quality_checks_query(p.selectable, lab.selectable, id_col, window)).one()
         rows, distinct, ids, l_rows, l_distinct, l_ids = (int(v or 0) for v in checks)
