@@ -133,6 +133,32 @@ def _scrub(text: str, url: str) -> str:
     return first.replace(password, "***") if password else first
 
 
+def reflect_table(conn, name: str, label: str):
+    """The table, reflected; where the dialect cannot reflect (duckdb-engine on SQLAlchemy 2.1), its
+    columns from a one-row sample (``sa.table``: the name is quoted, never spliced in)."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.Table(name, sa.MetaData(), autoload_with=conn)
+    except sa.exc.NoSuchTableError:
+        raise BadInput(f"{label}: no such table") from None
+    except sa.exc.DBAPIError:
+        if conn.in_transaction():
+            conn.rollback()
+    schema, _, table = name.rpartition(".")
+    probe = conn.execute(sa.select(sa.literal_column("*")).select_from(sa.table(table, schema=schema or None)).limit(1))
+    keys = list(probe.keys())
+    first = probe.first()
+    py = {bool: sa.Boolean, int: sa.BigInteger, float: sa.Float, str: sa.String}
+    cols = []
+    for i, k in enumerate(keys):
+        v = first[i] if first is not None else None
+        t = (sa.DateTime(timezone=v.tzinfo is not None) if isinstance(v, datetime)
+             else py.get(type(v), sa.types.NullType)())
+        cols.append(sa.Column(k, t))
+    return sa.Table(table, sa.MetaData(), *cols, schema=schema or None)
+
+
 def _read_sql(source: Source, columns: list[str], db_url: str, ts: str | None, start, end) -> pa.Table:
     import sqlalchemy as sa
 
@@ -144,10 +170,7 @@ def _read_sql(source: Source, columns: list[str], db_url: str, ts: str | None, s
     try:
         with engine.connect() as conn:
             if source.kind == "table":
-                try:
-                    table = sa.Table(source.target, sa.MetaData(), autoload_with=conn)
-                except sa.exc.NoSuchTableError:
-                    raise BadInput(f"{source.label} in {where}: no such table") from None
+                table = reflect_table(conn, source.target, f"{source.label} in {where}")
                 _missing(source, [c.name for c in table.columns], columns)
                 stmt = sa.select(*[table.c[c] for c in columns])
                 # Push the window into SQL when the column is a real timestamp type.

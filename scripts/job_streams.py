@@ -214,10 +214,7 @@ def sql_source(conn, source, columns: list[str], name: str = "md_src") -> SqlSou
     import sqlalchemy as sa
 
     if source.kind == "table":
-        try:
-            table = sa.Table(source.target, sa.MetaData(), autoload_with=conn)
-        except sa.exc.NoSuchTableError:
-            raise BadInput(f"{source.label}: no such table") from None
+        table = inputs.reflect_table(conn, source.target, source.label)
         inputs._missing(source, [c.name for c in table.columns], columns)
         return SqlSource(table, {c.name: c.type for c in table.columns}, True)
     text = _file_text(source) if source.kind in FILE_KINDS else sa.text(source.target)
@@ -269,7 +266,8 @@ def _numeric_types_ok(src: SqlSource, bins: list[FeatureBins], label: str) -> se
     cast = set()
     for f in bins:
         t = src.types.get(f.column)
-        if f.kind == "numeric" and src.is_table and not isinstance(t, (sa.Integer, sa.Float, sa.Numeric, sa.Boolean)):
+        known = src.is_table and not isinstance(t, sa.types.NullType)  # NullType: a sampled NULL, type unknown
+        if f.kind == "numeric" and known and not isinstance(t, (sa.Integer, sa.Float, sa.Numeric, sa.Boolean)):
             raise BadInput(f"{label}: column {f.column!r} is {t}, not numeric (declare it categorical in the spec?)")
         if f.kind == "categorical" and not (src.is_table and isinstance(t, sa.String)):
             cast.add(f.column)
