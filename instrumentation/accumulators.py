@@ -57,6 +57,22 @@ def counts_from_codes(edges_len: int, grid_len: int, rows) -> NumericCounts:
     return _from_hist(bins, hist, eq, missing)
 
 
+def counts_from_histograms(n: int, missing: int, edges, grid, le_edges: dict, eq_edges: dict, le_grid: dict,
+                           eq_grid: dict) -> NumericCounts:
+    """Counts from per-point histograms (DuckDB's ``histogram(v, points)`` and ``histogram_exact``).
+
+    ``le_*[p]`` = values in ``(previous point, p]``, ``eq_*[p]`` = values ``== p``.
+    """
+    def below(points, le, eq):
+        at = np.cumsum([int(le.get(p, 0)) for p in points]).astype(np.int64)
+        return at, at - np.array([int(eq.get(p, 0)) for p in points], dtype=np.int64)
+
+    _, lt_edges = below(edges, le_edges, eq_edges)
+    bins = np.diff(np.concatenate(([0], lt_edges, [n]))).astype(np.int64)
+    at, before = below(grid, le_grid, eq_grid)
+    return NumericCounts(int(n), int(missing), bins, at, before)
+
+
 def _from_hist(bins: np.ndarray, hist: np.ndarray, eq: np.ndarray, missing: int) -> NumericCounts:
     # values < x_k are those with at most k grid points <= v: a running sum of the histogram
     before = np.cumsum(hist)[:-1]

@@ -13,6 +13,7 @@ feature numbers, so the table is scanned once for all features.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,12 +67,21 @@ def _tree(col, grid: tuple[float, ...], lo: int, hi: int):
                    else_=_tree(col, grid, mid, hi))
 
 
+def _json_points(points: tuple[float, ...]):
+    """SQLite: the points as rows of ``json_each(:points)``, one bound parameter (repr round-trips floats)."""
+    return sa.func.json_each(sa.bindparam(None, json.dumps([float(p) for p in points]), type_=sa.String())) \
+        .table_valued("value")
+
+
 def _bucket(col, points: tuple[float, ...], dialect: str):
     """Points ``<= v`` (0 .. len(points)); NULL when ``v`` is NULL."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return sa.func.width_bucket(col, sa.bindparam(None, list(points), type_=ARRAY(sa.Float())))
+    if dialect == "sqlite":  # SQLite prepares big CASE trees in quadratic time: count against json_each instead
+        pts = _json_points(points)
+        return sa.select(sa.func.sum(pts.c.value <= col, type_=sa.Integer())).scalar_subquery()
     return _tree_plain(col, points, 0, len(points))
 
 
@@ -93,6 +103,10 @@ def _grid_code(col, grid: tuple[float, ...], dialect: str):
         element = sa.type_coerce(sa.Grouping(sa.cast(arr, ARRAY(sa.Float()))), ARRAY(sa.Float()))[j]  # (grid)[j] = x_{j-1}
         equal = sa.case((col == element, _int(1)), else_=_int(0))
         return _int(2) * j + equal
+    if dialect == "sqlite":  # O(len(grid)) per value; PostgreSQL and DuckDB search in O(log)
+        pts = _json_points(grid)
+        j = sa.func.sum(pts.c.value <= col, type_=sa.Integer())
+        return sa.select(_int(2) * j + sa.func.max(pts.c.value == col, type_=sa.Integer())).scalar_subquery()
     return sa.case((col.is_(None), sa.null()), else_=_tree(col, grid, 0, len(grid)))
 
 
@@ -135,6 +149,30 @@ def drift_query(src, features: list[FeatureBins], window: Window | None, dialect
         .select_from(rows.join(idx, sa.true())).subquery("md_cells")
     e = expanded.c
     return sa.select(e.f, e.a, e.b, e.c, sa.func.count().label("n")).group_by(e.f, e.a, e.b, e.c)
+
+
+def duckdb_drift_query(src, features: list[FeatureBins], window: Window | None):
+    """DuckDB: one row of ``histogram`` aggregates (binary search over one bound list per feature).
+
+    Per numeric feature ``i``: ``n{i}`` non-null values, ``ge{i}``/``qe{i}`` = values ``<=`` / ``==``
+    each edge, ``gg{i}``/``qg{i}`` the same at each grid point; per categorical one ``cat{i}`` map.
+    """
+    out = [sa.func.count().label("rows")]
+    for i, f in enumerate(features):
+        c = src.c[f.column]
+        if f.kind == "numeric":
+            v = numeric_value(c, "duckdb")
+            out.append(sa.func.count(v).label(f"n{i}"))
+            for tag, pts in (("e", f.edges), ("g", f.grid)):
+                arr = sa.bindparam(None, [float(p) for p in pts], type_=sa.ARRAY(sa.Double()))
+                out.append(sa.func.histogram(v, arr, type_=sa.types.NullType()).label(f"l{tag}{i}"))
+                out.append(sa.func.histogram_exact(v, arr, type_=sa.types.NullType()).label(f"q{tag}{i}"))
+        else:
+            v = sa.cast(c, sa.String())
+            out.append(sa.func.count(v).label(f"n{i}"))
+            out.append(sa.func.histogram(v, type_=sa.types.NullType()).label(f"cat{i}"))
+    stmt = sa.select(*out).select_from(src)
+    return stmt.where(window.clause(src.c[window.column])) if window is not None else stmt
 
 
 def quality_checks_query(preds, labels, id_col: str, window: Window | None):

@@ -16,9 +16,10 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from modeldash.instrumentation.accumulators import CategoryAccumulator, NumericAccumulator, counts_from_codes
+from modeldash.instrumentation.accumulators import CategoryAccumulator, NumericAccumulator, counts_from_codes, \
+    counts_from_histograms
 from modeldash.instrumentation.sql_pushdown import FeatureBins, Window, confusion_query, drift_query, \
-    error_sums_query, quality_checks_query
+    duckdb_drift_query, error_sums_query, quality_checks_query
 from modeldash.scripts import job_inputs as inputs
 from modeldash.scripts.cli import BadInput
 from modeldash.scripts.cmd_jobs import DB_URL_ENV
@@ -276,11 +277,12 @@ def _numeric_types_ok(src: SqlSource, bins: list[FeatureBins], label: str) -> se
 
 def _result_bytes(rows) -> int:
     """A lower bound of what the result set carried: 8 bytes per number, the text of each string."""
-    total = 0
-    for r in rows:
-        for v in r:
-            total += len(v.encode()) if isinstance(v, str) else 8
-    return total
+    def size(v) -> int:
+        if isinstance(v, dict):  # DuckDB's histogram maps
+            return sum(size(k) + 8 for k in v)
+        return len(v.encode()) if isinstance(v, str) else 8
+
+    return sum(size(v) for r in rows for v in r)
 
 
 def drift_sql(source, model, profile: dict, prediction_column: str | None, ts: str | None, start, end,
@@ -292,26 +294,48 @@ def drift_sql(source, model, profile: dict, prediction_column: str | None, ts: s
         src = sql_source(conn, source, cols + ([ts] if ts else []))
         window = sql_window(src, ts, start, end, source.label)
         cast = _numeric_types_ok(src, bins, source.label)
-        stmt = drift_query(src.selectable, bins, window, conn.dialect.name, cast_text=cast)
-        groups = conn.execute(stmt).fetchall()
+        dialect = conn.dialect.name
+        if dialect == "duckdb":
+            row = conn.execute(duckdb_drift_query(src.selectable, bins, window)).one()._mapping
+            groups = [tuple(row.values())]
+        else:
+            groups = conn.execute(drift_query(src.selectable, bins, window, dialect, cast_text=cast)).fetchall()
+    if dialect == "duckdb":
+        rows = int(row["rows"])
+        _empty_window(rows, source, ts, start, end)
+        results = [_from_duckdb(row, i, f, rows) for i, f in enumerate(bins)]
+    else:
+        rows, results = _from_groups(groups, bins)
+        _empty_window(rows, source, ts, start, end)
+    columns, pred = _split(model, bins, results, prediction_column)
+    return Counted(columns, pred, rows, "sql", {"result_rows": len(groups), "result_bytes": _result_bytes(groups),
+                                                 "dialect": dialect})
+
+
+def _from_groups(groups, bins: list[FeatureBins]) -> tuple[int, list]:
+    """Rows in the window and each feature's counts, from ``drift_query``'s groups."""
     per = [[] for _ in bins]
     for f, a, b, c, n in groups:
         per[int(f)].append((a, b, c, n))
     rows = sum(int(g[3]) for g in per[0]) if per else 0
-    _empty_window(rows, source, ts, start, end)
     results = []
     for f, gs in zip(bins, per):
         if f.kind == "numeric":
             results.append(counts_from_codes(len(f.edges), len(f.grid), [(a, b, n) for a, b, _c, n in gs]))
         else:
             acc = CategoryAccumulator()
-            acc.add({}, 0)
             for _a, _b, c, n in gs:
                 acc.add({c: n})
             results.append(acc.result())
-    columns, pred = _split(model, bins, results, prediction_column)
-    return Counted(columns, pred, rows, "sql", {"result_rows": len(groups), "result_bytes": _result_bytes(groups),
-                                                 "dialect": conn.dialect.name})
+    return rows, results
+
+
+def _from_duckdb(row, i: int, f: FeatureBins, rows: int):
+    n = int(row[f"n{i}"])
+    if f.kind == "categorical":
+        return {str(k): int(v) for k, v in (row[f"cat{i}"] or {}).items()}, rows - n
+    return counts_from_histograms(n, rows - n, f.edges, f.grid, row[f"le{i}"] or {}, row[f"qe{i}"] or {},
+                                  row[f"lg{i}"] or {}, row[f"qg{i}"] or {})
 
 
 def quality_sql(psrc, lsrc, model, id_col: str, pred_col: str, label_col: str, ts: str | None, start, end,

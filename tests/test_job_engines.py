@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from jobs_data import T0, fraud_table, to_sql
 from jobs_servers import postgres_url, pushgateway  # noqa: F401 (fixtures)
-from modeldash.instrumentation.sql_pushdown import FeatureBins, Window, drift_query
+from modeldash.instrumentation.sql_pushdown import FeatureBins, Window, drift_query, duckdb_drift_query
 
 END = (T0 + timedelta(hours=2)).isoformat()
 BACKENDS = ["postgresql", "sqlite", "duckdb"]
@@ -74,8 +74,20 @@ def db_urls(data, postgres_url, tmp_path_factory):
     root = tmp_path_factory.mktemp("dbs")
     urls = {"postgresql": postgres_url, "sqlite": f"sqlite:///{root / 'in.db'}", "duckdb": f"duckdb:///{root / 'in.duckdb'}"}
     for url in urls.values():
-        to_sql(prod, url, "inputs")
+        _to_db(prod, url, "inputs")
     return urls
+
+
+def _to_db(table: pa.Table, url: str, name: str) -> None:
+    """``to_sql``; DuckDB takes the Arrow table natively (row-by-row inserts there are slow)."""
+    if not url.startswith("duckdb:"):
+        return to_sql(table, url, name)
+    import duckdb
+
+    con = duckdb.connect(url.removeprefix("duckdb:///"))
+    con.register("md_arrow", table)
+    con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM md_arrow')  # test fixture: fixed names
+    con.close()
 
 
 def drift(cli, baseline, tmp_path, *args, env=None):
@@ -176,7 +188,9 @@ def test_generated_sql_binds_every_value(dialect):
     table = sa.table("t", sa.column("x"), sa.column("c"), sa.column("ts"))
     edges, grid = (1234.5678, 2345.6789), (1111.25, 1234.5678, 3333.75)
     window = Window("ts", "datetime_tz", T0, T0 + timedelta(hours=1))
-    stmt = drift_query(table, [FeatureBins("x", "numeric", edges, grid), FeatureBins("c", "categorical")], window, dialect)
+    features = [FeatureBins("x", "numeric", edges, grid), FeatureBins("c", "categorical")]
+    stmt = duckdb_drift_query(table, features, window) if dialect == "duckdb" else \
+        drift_query(table, features, window, dialect)
     dia = {"postgresql": postgresql.dialect(), "sqlite": sqlite.dialect()}.get(dialect) or \
         sa.create_engine("duckdb:///:memory:").dialect
     compiled = stmt.compile(dialect=dia)
@@ -185,7 +199,7 @@ def test_generated_sql_binds_every_value(dialect):
         assert repr(v) not in text and str(v) not in text
     assert "2026" not in text
     values = list(compiled.params.values())
-    assert T0 in values and any(v == list(grid) or v == 1111.25 for v in values)
+    assert T0 in values and any(v == list(grid) or v == json.dumps(list(grid)) for v in values)
 
 
 # --------------------------------------------------------------------------- quality
@@ -211,8 +225,8 @@ def quality_data(db_urls, tmp_path_factory):
     preds, labels = _quality_tables()
     root = tmp_path_factory.mktemp("quality")
     for url in db_urls.values():
-        to_sql(preds, url, "preds")
-        to_sql(labels, url, "labels")
+        _to_db(preds, url, "preds")
+        _to_db(labels, url, "labels")
     pq.write_table(preds, root / "p.parquet")
     pq.write_table(labels, root / "l.parquet")
     pcsv.write_csv(preds, root / "p.csv")
