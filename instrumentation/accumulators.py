@@ -80,37 +80,34 @@ def _from_hist(bins: np.ndarray, hist: np.ndarray, eq: np.ndarray, missing: int)
 
 
 class NumericAccumulator:
-    """Running ``NumericCounts`` of one column against the baseline's bin edges and ECDF grid."""
+    """Running ``NumericCounts`` of one column against the baseline's bin edges and ECDF grid.
+
+    Each batch is sorted (numpy's sort is ~10x faster than binary-searching unsorted values into
+    the grid) and then costs a few binary searches per grid point; the counts of batches add up.
+    """
 
     def __init__(self, edges, grid_x):
         self.edges = np.asarray(edges, dtype=float)
         self.grid = np.asarray(grid_x, dtype=float)
-        self.bins = np.zeros(len(self.edges) + 1, dtype=np.int64)
-        self.hist = np.zeros(len(self.grid) + 1, dtype=np.int64)  # hist[j]: values with j grid points <= v
-        self.eq = np.zeros(len(self.grid), dtype=np.int64)  # eq[k]: values == x_k
+        self.n = 0
         self.missing = 0
+        self.bins = np.zeros(len(self.edges) + 1, dtype=np.int64)
+        self.at = np.zeros(len(self.grid), dtype=np.int64)
+        self.before = np.zeros(len(self.grid), dtype=np.int64)
 
     def add(self, values: np.ndarray) -> None:
         """Count one batch (float64, NaN for missing). numpy releases the GIL: call from threads."""
-        values = np.asarray(values, dtype=float)
-        nan = np.isnan(values)
-        n_nan = int(np.count_nonzero(nan))
-        if n_nan:
-            self.missing += n_nan
-            values = values[~nan]
-        if len(values) == 0:
-            return
-        self.bins += np.bincount(np.searchsorted(self.edges, values, side="right"), minlength=len(self.bins))
-        j = np.searchsorted(self.grid, values, side="right")
-        self.hist += np.bincount(j, minlength=len(self.hist))
-        prev = j - 1
-        hit = prev >= 0
-        hit &= self.grid[np.maximum(prev, 0)] == values
-        if hit.any():
-            self.eq += np.bincount(prev[hit], minlength=len(self.eq))
+        v = np.sort(np.asarray(values, dtype=float))  # NaN sorts to the end
+        missing = int(np.count_nonzero(np.isnan(v[-1:]))) and int(np.count_nonzero(np.isnan(v)))  # scan only if any
+        c = counts_of_sorted(v[: len(v) - missing], missing, self.edges, self.grid)
+        self.n += c.n
+        self.missing += c.missing
+        self.bins += c.bins
+        self.at += c.at
+        self.before += c.before
 
     def counts(self) -> NumericCounts:
-        return _from_hist(self.bins.copy(), self.hist.copy(), self.eq.copy(), self.missing)
+        return NumericCounts(self.n, self.missing, self.bins.copy(), self.at.copy(), self.before.copy())
 
 
 @dataclass

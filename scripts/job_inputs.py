@@ -241,10 +241,15 @@ def as_utc(col: pa.ChunkedArray, name: str, label: str) -> pa.ChunkedArray:
     raise BadInput(f"{label}: column {name!r} is {t}, not a timestamp")
 
 
-def _in_window(table: pa.Table, column: str, start: datetime, end: datetime, label: str) -> pa.Table:
+def _window_mask(table: pa.Table, column: str, start: datetime, end: datetime, label: str) -> np.ndarray:
+    """Booleans: which rows have ``start <= column < end`` (null timestamps never do)."""
     ts = as_utc(table.column(column), column, label)
     keep = pc.and_(pc.greater_equal(ts, pa.scalar(start, UTC_US)), pc.less(ts, pa.scalar(end, UTC_US)))
-    return table.filter(pc.fill_null(keep, False))
+    return pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
+
+
+def _in_window(table: pa.Table, column: str, start: datetime, end: datetime, label: str) -> pa.Table:
+    return table.filter(pa.array(_window_mask(table, column, start, end, label)))
 
 
 def read_table(source: Source, columns: list[str], *, timestamp_column: str | None = None,

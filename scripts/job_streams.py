@@ -9,11 +9,13 @@ Both hand the counts to the same scoring code as the in-memory engine.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from modeldash.instrumentation.accumulators import CategoryAccumulator, NumericAccumulator, counts_from_codes, \
@@ -83,46 +85,73 @@ def _split(model, bins: list[FeatureBins], results: list, prediction_column: str
 # --------------------------------------------------------------------------- files, streamed
 
 
-def _parquet_batches(source, columns: list[str], ts: str | None, start, end) -> tuple[int, Iterator[pa.Table]]:
-    import pyarrow.dataset as ds
+def _row_groups(meta, schema, ts: str, start, end) -> list[int] | None:
+    """Row groups whose ``ts`` statistics overlap the window (None: no statistics to prune with)."""
+    t = schema.field(ts).type
+    if pa.types.is_timestamp(t):
+        per_s = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[t.unit]
+        lo, hi = (_epoch(d) * per_s // 10**6 for d in (start, end))  # raw values: UTC (naive = UTC) in the unit
+    elif pa.types.is_integer(t) or pa.types.is_floating(t):
+        lo, hi = start.timestamp() - 1, end.timestamp() + 1  # margin: the exact cut is made on each batch
+    else:
+        return None
+    col = schema.get_field_index(ts)
+    keep = []
+    for i in range(meta.num_row_groups):
+        st = meta.row_group(i).column(col).statistics
+        if st is None or not st.has_min_max:
+            keep.append(i)
+            continue
+        mn, mx = (st.min_raw, st.max_raw) if pa.types.is_timestamp(t) else (st.min, st.max)
+        if mx >= lo and mn < hi:
+            keep.append(i)
+    return keep
+
+
+def _epoch(d) -> int:
+    """Microseconds since the epoch of an aware datetime (exact: no float)."""
+    from datetime import datetime, timezone
+
+    delta = d - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds
+
+
+def _open_parquet(source, columns: list[str]):
+    import pyarrow.parquet as pq
 
     try:
-        dataset = ds.dataset(source.target, format="parquet")
+        f = pq.ParquetFile(source.target, buffer_size=1 << 20, pre_buffer=False)
     except FileNotFoundError:
         raise BadInput(f"{source.target}: file not found") from None
     except (pa.ArrowInvalid, OSError) as exc:
         raise BadInput(f"{source.target}: not a Parquet file: {str(exc).splitlines()[0]}") from None
-    inputs._missing(source, dataset.schema.names, columns)
-    total = dataset.count_rows()
-    expr, exact = None, False
-    if ts and start is not None:
-        t = dataset.schema.field(ts).type
-        if pa.types.is_timestamp(t):  # pushed into the scan: row groups outside the window are skipped
-            lo, hi = (d if t.tz else d.replace(tzinfo=None) for d in (start, end))
-            expr = (ds.field(ts) >= pa.scalar(lo, t)) & (ds.field(ts) < pa.scalar(hi, t))
-            exact = t.unit in ("s", "ms", "us")
-        elif pa.types.is_integer(t) or pa.types.is_floating(t):  # epoch seconds: prune with a margin, cut exactly below
-            expr = (ds.field(ts) >= start.timestamp() - 1) & (ds.field(ts) < end.timestamp() + 1)
-
-    def batches():
-        scanner = dataset.scanner(columns=columns, filter=expr, batch_size=inputs.BATCH_ROWS,
-                                  batch_readahead=2, fragment_readahead=1)
-        for batch in scanner.to_batches():
-            part = pa.Table.from_batches([batch])
-            yield part if exact or not ts or start is None else inputs._in_window(part, ts, start, end, source.label)
-
-    return total, batches()
+    inputs._missing(source, f.schema_arrow.names, columns)
+    return f
 
 
-def file_batches(source, columns: list[str], ts: str | None, start, end, types: dict) -> Iterator[pa.Table]:
-    """Batches of ``columns`` of a file, already cut to the window; BadInput on an empty file."""
+def parquet_columns(source, columns: list[str], ts: str | None, start, end):
+    """``(rows, [(row_group, window_mask or None, rows kept)])`` of a Parquet file: the row groups whose ``ts``
+    statistics overlap the window, each with its exact window mask.
+
+    The caller then reads one column of one row group at a time: pyarrow decodes a whole column
+    chunk per read, so memory holds one column of one row group, never the file or a full row group.
+    """
+    f = _open_parquet(source, columns + ([ts] if ts else []))
+    windowed = bool(ts and start is not None)
+    groups = _row_groups(f.metadata, f.schema_arrow, ts, start, end) if windowed else None
+    out = []
+    for i in (range(f.metadata.num_row_groups) if groups is None else groups):
+        mask = None
+        if windowed:
+            t = f.read_row_group(i, columns=[ts])
+            mask = inputs._window_mask(t, ts, start, end, source.label)
+        out.append((i, mask, f.metadata.row_group(i).num_rows if mask is None else int(np.count_nonzero(mask))))
+    return f.metadata.num_rows, out
+
+
+def csv_batches(source, columns: list[str], ts: str | None, start, end, types: dict) -> Iterator[pa.Table]:
+    """Blocks of ``columns`` of a CSV file, already cut to the window; BadInput on an empty file."""
     want = list(dict.fromkeys(columns + ([ts] if ts else [])))
-    if source.kind == "parquet":
-        total, parts = _parquet_batches(source, want, ts, start, end)
-        if total == 0:
-            raise BadInput(f"{source.label}: has no rows")
-        yield from parts
-        return
     total = 0
     for part in inputs._read_csv(source, want, types):
         total += part.num_rows
@@ -143,20 +172,38 @@ def drift_stream(source, model, profile: dict, prediction_column: str | None, ts
     rows = 0
     cols = [f.name for f in model.features] + ([prediction_column] if prediction_column else [])
 
-    def count(i_part):
-        i, part = i_part
+    def count(i, part, mask=None):
         f, acc = bins[i], accs[i]
         if f.kind == "numeric":
-            acc.add(inputs.numeric_column(part, f.column, source.label))
+            values = inputs.numeric_column(part, f.column, source.label)
+            acc.add(values if mask is None else values[mask])
         else:
-            acc.add(*inputs.category_counts(part, f.column))
+            acc.add(*inputs.category_counts(part if mask is None else part.filter(pa.array(mask)), f.column))
 
-    with ThreadPoolExecutor(max_workers=min(len(bins), os.cpu_count() or 1) or 1) as pool:
-        for part in file_batches(source, cols, ts, start, end, types):
-            if part.num_rows == 0:
-                continue
-            rows += part.num_rows
-            list(pool.map(count, [(i, part) for i in range(len(bins))]))
+    workers = min(len(bins), os.cpu_count() or 1) or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        if source.kind == "parquet":
+            total, groups = parquet_columns(source, cols, ts, start, end)
+            if total == 0:
+                raise BadInput(f"{source.label}: has no rows")
+            local = threading.local()
+
+            def one(i, group, mask):
+                if not hasattr(local, "file"):  # one handle per thread: reads run side by side
+                    local.file = _open_parquet(source, cols)
+                count(i, local.file.read_row_group(group, columns=[bins[i].column]), mask)
+
+            for group, mask, kept in groups:
+                if kept == 0:
+                    continue
+                list(pool.map(lambda i: one(i, group, mask), range(len(bins))))
+                rows += kept
+        else:
+            for part in csv_batches(source, cols, ts, start, end, types):
+                if part.num_rows == 0:
+                    continue
+                rows += part.num_rows
+                list(pool.map(lambda i: count(i, part), range(len(bins))))
     _empty_window(rows, source, ts, start, end)
     results = [a.counts() if isinstance(a, NumericAccumulator) else a.result() for a in accs]
     columns, pred = _split(model, bins, results, prediction_column)
