@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 NAN_EQUALS_NAN = ("postgresql", "duckdb")  # NaN = NaN holds there: NULLIF(v, NaN) makes NaN missing
 CAST_TO_DOUBLE = ("postgresql", "duckdb")
+BINDS_INFINITY = ("postgresql", "duckdb", "sqlite")  # +-inf count as missing, as in the other engines
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,14 @@ def _grid_code(col, grid: tuple[float, ...], dialect: str):
 
 
 def numeric_value(col, dialect: str):
-    """The column as a double, NaN as NULL where the database stores NaN."""
+    """The column as a double; NaN and +-inf as NULL (missing) where the database can store them."""
     if dialect in CAST_TO_DOUBLE:
         col = sa.cast(col, sa.Double())
     if dialect in NAN_EQUALS_NAN:
         col = sa.func.nullif(col, sa.bindparam(None, float("nan"), type_=sa.Double()))
+    if dialect in BINDS_INFINITY:
+        for inf in (float("inf"), float("-inf")):
+            col = sa.func.nullif(col, sa.bindparam(None, inf, type_=sa.Double()))
     return col
 
 
