@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from modeldash.dashboards.build import build_dashboards
-from modeldash.dashboards.spec import load_spec_data
+from modeldash.spec.fleet import load_spec_data
 from modeldash.scripts.lint_k8s import lint_manifests
 from modeldash.scripts.output_k8s import _alerting, kustomization_file, render_k8s
 from modeldash.scripts.errors import BadInput

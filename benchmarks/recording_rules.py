@@ -34,9 +34,9 @@ from pathlib import Path
 
 import yaml
 
-from modeldash.dashboards.alerts import RECORDED_NAMES, prometheus_rules, recording_rules
+from modeldash.alerts.build import RECORDED_NAMES, prometheus_rules, recording_rules
 from modeldash.dashboards.build import build_dashboards
-from modeldash.dashboards.spec import bundled_example, load_spec_data
+from modeldash.spec.fleet import bundled_example, load_spec_data
 from modeldash.scripts.live_lint import iter_panels, substitute_macros, substitute_variables
 from modeldash.scripts.prometheus_harness import PrometheusServer
 from modeldash.simulator import Simulator

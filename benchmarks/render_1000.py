@@ -21,7 +21,7 @@ CHILD = r'''
 import json, resource, sys, time
 sys.path.insert(0, {here!r})
 from fleet import fleet_data
-from modeldash.dashboards.spec import load_spec_data
+from modeldash.spec.fleet import load_spec_data
 variant, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 t0 = time.perf_counter()
 spec = load_spec_data(fleet_data(n), "generated")
@@ -30,7 +30,8 @@ if variant == "modeldash-dashboards":
     # the dashboards alone, as issue 2 measures them: build, normalise, serialise, lint, write
     from pathlib import Path
     from modeldash.scripts.output_dashboards import dashboard_files
-    from modeldash.scripts.render import RenderContext, write_tree
+    from modeldash.scripts.render import write_tree
+    from modeldash.scripts.render_context import RenderContext
     from modeldash.scripts.lint import lint_dashboards
     ctx = RenderContext(spec=spec, out_dir=Path(out))
     files = dashboard_files(ctx)

@@ -23,10 +23,10 @@ sys.path.insert(0, str(REPO / "tests"))
 import sync_fixtures as fx  # noqa: E402
 
 from modeldash.dashboards.build import build_dashboards  # noqa: E402
-from modeldash.dashboards.desired_state import build_desired  # noqa: E402
-from modeldash.dashboards.spec import load_spec_data  # noqa: E402
+from modeldash.sync.desired_state import build_desired  # noqa: E402
+from modeldash.spec.fleet import load_spec_data  # noqa: E402
 from modeldash.scripts.grafana_http import GrafanaHTTP, Settings  # noqa: E402
-from modeldash.scripts.sync import run_sync  # noqa: E402
+from modeldash.scripts.sync_engine import run_sync  # noqa: E402
 
 TOKEN = "standin-admin-token-0123456789"
 
@@ -46,14 +46,14 @@ def desired(n: int, changed: bool = False):
     """Real dashboards; real alert rules when this build has them, else one fixture rule per model."""
     spec = load_spec_data(fleet(n, changed), "<bench>")
     try:
-        from modeldash.dashboards import alerts
+        from modeldash.alerts import build as alerts
 
         groups = alerts.grafana_rule_groups(spec)
-        source = "alert rules from modeldash.dashboards.alerts"
+        source = "alert rules from modeldash.alerts.build"
     except ImportError:
         groups = [fx.rule_group(m.name, spec.folder_uid, 0.3 if changed and i == n // 2 else 0.5)
                   for i, m in enumerate(spec.models)]
-        source = "one fixture alert rule per model (modeldash.dashboards.alerts not in this build)"
+        source = "one fixture alert rule per model (modeldash.alerts.build not in this build)"
     objs = build_desired(spec, build_dashboards(spec), fx.CONTACT_POINTS, fx.POLICY_SUBTREE, groups)
     return spec, objs, source
 

@@ -1,1 +1,1 @@
-"""The fleet spec, and the dashboards and alert definitions assembled from panels."""
+"""The Grafana dashboards, assembled from panel factories: one per model, plus fleet, platform and infrastructure views."""

@@ -7,7 +7,7 @@ from modeldash.dashboards.fleet import fleet_dashboard
 from modeldash.dashboards.infrastructure import infrastructure_dashboard
 from modeldash.dashboards.model import model_dashboard
 from modeldash.dashboards.platform import platform_dashboard
-from modeldash.dashboards.spec import FleetSpec
+from modeldash.spec.fleet import FleetSpec
 
 
 @dataclass(frozen=True)

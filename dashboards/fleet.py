@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import grafanalib.core as g
 
-from modeldash.dashboards import recording_rules as rr
+from modeldash.alerts import recording_rules as rr
 from modeldash.dashboards.layout import GRID_WIDTH, Slot, assemble, custom_variable, dashboard_link
-from modeldash.dashboards.spec import FleetSpec, dashboard_uid
+from modeldash.spec.fleet import FleetSpec, dashboard_uid
 from modeldash.datasources import metrics as m
 from modeldash.panels.common import PERCENT_UNIT, REQ_RATE, SHORT, Query, levels, timeseries
 

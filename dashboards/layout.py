@@ -12,7 +12,7 @@ import grafanalib.core as g
 
 from modeldash.dashboards import panel_keys
 from modeldash.dashboards.normalise import normalise_dashboard
-from modeldash.dashboards.spec import FleetSpec
+from modeldash.spec.fleet import FleetSpec
 
 GRID_WIDTH = 24
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from modeldash.dashboards.layout import GRID_WIDTH, Slot, assemble, dashboard_link, row_slot
-from modeldash.dashboards.spec import FleetSpec, ModelSpec, dashboard_uid
+from modeldash.spec.fleet import FleetSpec, ModelSpec, dashboard_uid
 from modeldash.panels import model as mp
 from modeldash.panels import platform as pp
 from modeldash.panels import serving as sp

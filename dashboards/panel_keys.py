@@ -6,7 +6,7 @@ model lacks an optional panel.
 """
 from __future__ import annotations
 
-from modeldash.dashboards.spec import dashboard_uid
+from modeldash.spec.fleet import dashboard_uid
 
 # Each dashboard's keys in display order; the id is the position + 1 (row panels included).
 MODEL = (

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from modeldash.dashboards.layout import Slot, assemble, custom_variable, dashboard_link
-from modeldash.dashboards.spec import FleetSpec, dashboard_uid
+from modeldash.spec.fleet import FleetSpec, dashboard_uid
 from modeldash.panels import platform as pp
 
 

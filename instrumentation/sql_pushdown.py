@@ -214,12 +214,25 @@ def confusion_query(preds, labels, id_col: str, pred_col: str, label_col: str, w
 
 def error_sums_query(preds, labels, id_col: str, pred_col: str, label_col: str, window: Window | None, dialect: str, *,
                      cast_ids: bool = False):
-    """One row: joined rows, rows with both values, sum of squared errors, sum of absolute errors."""
+    """One row: joined rows, rows with both values, sums of squared and absolute errors, and per
+    column its finite values and its +-inf (left out like missing ones, as in the other engines)."""
     joined, where = _joined(preds, labels, id_col, window, cast_ids)
+    raw_y, raw_yhat = labels.c[label_col], preds.c[pred_col]
+    if dialect in CAST_TO_DOUBLE:
+        raw_y, raw_yhat = sa.cast(raw_y, sa.Double()), sa.cast(raw_yhat, sa.Double())
     y, yhat = numeric_value(labels.c[label_col], dialect), numeric_value(preds.c[pred_col], dialect)
-    inner = sa.select(y.label("y"), yhat.label("yhat")).select_from(joined).where(where).subquery("md_pairs")
+    cols = [y.label("y"), yhat.label("yhat")]
+    if dialect in BINDS_INFINITY:
+        for name, raw in (("y_inf", raw_y), ("yhat_inf", raw_yhat)):
+            inf = sa.or_(*[raw == sa.bindparam(None, v, type_=sa.Double()) for v in (float("inf"), float("-inf"))])
+            cols.append(sa.case((inf, _int(1)), else_=_int(0)).label(name))
+    else:
+        cols += [_int(0).label("y_inf"), _int(0).label("yhat_inf")]
+    inner = sa.select(*cols).select_from(joined).where(where).subquery("md_pairs")
     err = inner.c.yhat - inner.c.y
     both = sa.and_(inner.c.y.is_not(None), inner.c.yhat.is_not(None))
     return sa.select(sa.func.count().label("joined"), sa.func.count(err).label("scored"),
                      sa.func.sum(sa.case((both, err * err), else_=sa.null())).label("sum_sq"),
-                     sa.func.sum(sa.case((both, sa.func.abs(err)), else_=sa.null())).label("sum_abs"))
+                     sa.func.sum(sa.case((both, sa.func.abs(err)), else_=sa.null())).label("sum_abs"),
+                     sa.func.count(inner.c.y).label("y_finite"), sa.func.sum(inner.c.y_inf).label("y_inf"),
+                     sa.func.count(inner.c.yhat).label("yhat_finite"), sa.func.sum(inner.c.yhat_inf).label("yhat_inf"))

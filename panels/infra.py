@@ -1,7 +1,7 @@
 """Infrastructure layer: node CPU, memory, disk, network and availability (node-exporter, KSM)."""
 from __future__ import annotations
 
-from modeldash.dashboards.spec import FleetSpec
+from modeldash.spec.fleet import FleetSpec
 from modeldash.panels.common import BYTES_RATE, PERCENT_UNIT, RATE, SHORT, Query, floor_levels, levels, stat, timeseries
 
 NODE = 'job="node-exporter", instance=~"$instance"'

@@ -5,7 +5,7 @@ and the drift/quality jobs emit.
 """
 from __future__ import annotations
 
-from modeldash.dashboards.spec import FleetSpec, ModelSpec
+from modeldash.spec.fleet import FleetSpec, ModelSpec
 from modeldash.datasources import metrics as m
 from modeldash.panels.common import PERCENT_UNIT, RATE, SHORT, Query, floor_levels, levels, timeseries
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modeldash.dashboards.spec import FleetSpec
+from modeldash.spec.fleet import FleetSpec
 from modeldash.panels.common import PERCENT_UNIT, RATE, SHORT, Query, levels, stat, timeseries
 
 KSM = 'job="kube-state-metrics"'

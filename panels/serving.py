@@ -5,7 +5,7 @@ its status-code source (``spec.error_backend_for``); no factory tests a backend'
 """
 from __future__ import annotations
 
-from modeldash.dashboards.spec import FleetSpec, ModelSpec
+from modeldash.spec.fleet import FleetSpec, ModelSpec
 from modeldash.datasources.backends import ServingBackend, Target
 from modeldash.panels.common import PERCENT_UNIT, RATE, REQ_RATE, SHORT, Query, levels, timeseries
 

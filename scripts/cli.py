@@ -12,43 +12,17 @@ errors to the documented exit codes:
 """
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
 from modeldash import __version__
-from modeldash.dashboards.spec import FleetSpec, SpecError, bundled_example, load_spec
-from modeldash.scripts.errors import BadInput  # noqa: F401  (re-exported for command modules)
-
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_GRAFANA = 0, 1, 2, 3, 4
-
-
-def guarded(fn):
-    """Turn known errors into one line on stderr and an exit code; never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (SpecError, BadInput) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-
-    return wrapper
-
-
-def read_spec(spec: str | None) -> tuple[FleetSpec, Path]:
-    """The fleet spec named on the command line, or the bundled example fleet."""
-    path = Path(spec) if spec else bundled_example()
-    return load_spec(path), path
-
-
-SPEC_ARG = click.argument("spec", required=False, type=click.Path(dir_okay=False, path_type=str))
+from modeldash.scripts import cmd_jobs
+from modeldash.scripts.cli_common import EXIT_FINDINGS, SPEC_ARG, guarded, read_spec
+from modeldash.scripts.cmd_live import demo
+from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd
+from modeldash.scripts.cmd_test_rules import test_rules
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -98,6 +72,7 @@ def render(spec, out_dir, no_lint):
     write_tree(files, Path(out_dir))
     for line in ctx.summary:
         click.echo(line)
+    _warn(files)
     click.echo(f"rendered {spec or 'the bundled example fleet'} -> {out_dir}/ ({len(files)} files)")
 
 
@@ -137,6 +112,7 @@ def lint(target, prometheus_url, rate_interval):
     problems = lint_files(files, fleet)
     for p in problems:
         click.echo(str(p))
+    _warn(files)
     live = 0
     if prometheus_url:
         from modeldash.scripts.cmd_live import dashboards_from_files, run_live_lint
@@ -150,12 +126,15 @@ def lint(target, prometheus_url, rate_interval):
     click.echo(f"lint: {len(files)} files, no problems")
 
 
-# Commands defined in their own modules (imported after `main`: they import from here).
-from modeldash.scripts import cmd_jobs  # noqa: E402
-from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd  # noqa: E402
-from modeldash.scripts.cmd_live import demo  # noqa: E402
-from modeldash.scripts.cmd_test_rules import test_rules  # noqa: E402
+def _warn(files) -> None:
+    """Warnings and notes (``scripts/lint_warnings.py``): printed, never a failure."""
+    from modeldash.scripts.lint_warnings import lint_warnings
 
+    for line in lint_warnings(files):
+        click.echo(line, err=True)
+
+
+# Commands defined in their own modules.
 main.add_command(test_rules)
 main.add_command(cmd_jobs.baseline_cmd)
 main.add_command(cmd_jobs.drift_job_cmd)

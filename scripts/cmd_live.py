@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import yaml
 
-from modeldash.scripts.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, SPEC_ARG, BadInput, guarded, read_spec
+from modeldash.scripts.cli_common import EXIT_BAD_INPUT, EXIT_FINDINGS, SPEC_ARG, BadInput, guarded, read_spec
 from modeldash.scripts.prometheus_client_http import PrometheusError, query
 
 
@@ -65,7 +65,7 @@ def grafana_provisioning(spec, prometheus_url: str, dashboards_dir: Path) -> dic
 
 
 def demo_rules(spec) -> dict:
-    from modeldash.dashboards.alerts import prometheus_rules
+    from modeldash.alerts.build import prometheus_rules
 
     return prometheus_rules(spec)
 

@@ -1,7 +1,7 @@
 """``modeldash diff`` and ``modeldash sync``: click options, output and exit codes only.
 
-The engine is ``modeldash.scripts.sync``; the HTTP client ``modeldash.scripts.grafana_http``;
-what Grafana should hold comes from ``modeldash.dashboards.desired_state``.
+The engine is ``modeldash.scripts.sync_engine``; the HTTP client ``modeldash.scripts.grafana_http``;
+what Grafana should hold comes from ``modeldash.sync.desired_state``.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from modeldash.scripts.cli import (
+from modeldash.scripts.cli_common import (
     EXIT_CONFLICT, EXIT_FINDINGS, EXIT_GRAFANA, EXIT_OK, SPEC_ARG, BadInput, guarded, read_spec,
 )
 
@@ -60,9 +60,9 @@ def _progress_factory():
 def _run(spec, grafana_url, token_file, org_id, ca_cert, insecure, timeout, retries, concurrency, output,
          prune, force, apply_changes, exit_code, debug):
     # Imported here: the HTTP stack costs every other modeldash command startup time.
-    from modeldash.dashboards.desired_state import available_desired_state
+    from modeldash.sync.desired_state import available_desired_state
     from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP, setup_logging
-    from modeldash.scripts.sync import SyncInputError, run_sync
+    from modeldash.scripts.sync_engine import SyncInputError, run_sync
     from modeldash.scripts.sync_report import report_json, report_table
 
     if concurrency < 1 or concurrency > 64:
@@ -91,7 +91,7 @@ def _run(spec, grafana_url, token_file, org_id, ca_cert, insecure, timeout, retr
     except GrafanaError as exc:
         click.echo(f"error: {settings.redactor.redact(str(exc))}", err=True)
         sys.exit(EXIT_GRAFANA)
-    except (ValueError, TypeError, KeyError) as exc:  # e.g. a response that is not what Grafana sends
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # e.g. a response that is not what Grafana sends
         click.echo(f"error: unexpected answer from Grafana ({exc.__class__.__name__}: "
                    f"{settings.redactor.redact(str(exc))[:200]})", err=True)
         sys.exit(EXIT_GRAFANA)

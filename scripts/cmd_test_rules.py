@@ -88,7 +88,7 @@ def test_rules(out_dir: Path, promtool: str | None, jobs: int | None, verbose: b
       modeldash render && modeldash test-rules out
     Exit codes: 0 all pass, 1 a rule check or test failed, 2 bad input or promtool missing.
     """
-    from modeldash.scripts.cli import EXIT_BAD_INPUT, EXIT_FINDINGS
+    from modeldash.scripts.cli_common import EXIT_BAD_INPUT, EXIT_FINDINGS
 
     started = time.monotonic()
     try:

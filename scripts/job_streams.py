@@ -22,9 +22,9 @@ from modeldash.instrumentation.accumulators import CategoryAccumulator, NumericA
     counts_from_histograms
 from modeldash.instrumentation.sql_pushdown import FeatureBins, Window, confusion_query, drift_query, \
     duckdb_drift_query, error_sums_query, quality_checks_query
+from modeldash.scripts import job_checks as checks
 from modeldash.scripts import job_inputs as inputs
-from modeldash.scripts.cli import BadInput
-from modeldash.scripts.cmd_jobs import DB_URL_ENV
+from modeldash.scripts.cli_common import DB_URL_ENV, BadInput
 
 ENGINES = ("auto", "memory", "stream", "sql")
 FILE_KINDS = ("csv", "parquet")
@@ -172,11 +172,15 @@ def drift_stream(source, model, profile: dict, prediction_column: str | None, ts
     rows = 0
     cols = [f.name for f in model.features] + ([prediction_column] if prediction_column else [])
 
+    infinite = [0] * len(bins)
+
     def count(i, part, mask=None):
         f, acc = bins[i], accs[i]
         if f.kind == "numeric":
-            values = inputs.numeric_column(part, f.column, source.label)
-            acc.add(values if mask is None else values[mask])
+            values, _ = inputs.numeric_column_counted(part, f.column, source.label)
+            values = values if mask is None else values[mask]
+            infinite[i] += int(np.count_nonzero(np.isinf(_raw(part, f.column, mask)))) if _ else 0
+            acc.add(values)
         else:
             acc.add(*inputs.category_counts(part if mask is None else part.filter(pa.array(mask)), f.column))
 
@@ -206,8 +210,19 @@ def drift_stream(source, model, profile: dict, prediction_column: str | None, ts
                 list(pool.map(lambda i: count(i, part), range(len(bins))))
     _empty_window(rows, source, ts, start, end)
     results = [a.counts() if isinstance(a, NumericAccumulator) else a.result() for a in accs]
+    notes = []
+    for f, r, n_inf in zip(bins, results, infinite):  # +-inf: noted, or refused when nothing finite is left
+        note = checks.infinite_counts(rows, r.n, n_inf, f.column, source.label) if f.kind == "numeric" else None
+        if note:
+            notes.append(note)
     columns, pred = _split(model, bins, results, prediction_column)
-    return Counted(columns, pred, rows, "stream", {"batch_rows": inputs.BATCH_ROWS})
+    detail = {"batch_rows": inputs.BATCH_ROWS} if source.kind == "csv" else {"read": "one row group column at a time"}
+    return Counted(columns, pred, rows, "stream", {**detail, **({"notes": notes} if notes else {})})
+
+
+def _raw(part: pa.Table, column: str, mask):
+    values = part.column(column).cast(pa.float64()).to_numpy()
+    return values if mask is None else values[mask]
 
 
 def _empty_window(rows: int, source, ts, start, end) -> None:
@@ -270,9 +285,23 @@ def sql_source(conn, source, columns: list[str], name: str = "md_src") -> SqlSou
     probe = conn.execute(sa.select(sa.literal_column("*")).select_from(text.columns().subquery("md_src")).limit(1))
     keys = list(probe.keys())
     first = probe.first()
-    inputs._missing(source, keys, columns)
+    inputs._missing(source, _file_header(source) if source.kind in FILE_KINDS else keys, columns)
     sub = text.columns(*[sa.column(k) for k in keys]).subquery(name)
     return SqlSource(sub, {k: first[i] if first is not None else None for i, k in enumerate(keys)}, False)
+
+
+def _file_header(source) -> list[str]:
+    """The file's own column names (DuckDB would rename a duplicate header; the jobs refuse it)."""
+    import csv
+    import gzip
+
+    import pyarrow.parquet as pq
+
+    if source.kind == "parquet":
+        return list(pq.read_schema(source.target).names)
+    opener = gzip.open if source.target.lower().endswith(".gz") else open
+    with opener(source.target, "rt", encoding="utf-8", newline="") as fh:
+        return next(csv.reader(fh), [])
 
 
 def _file_text(source):
@@ -388,6 +417,7 @@ def _from_duckdb(row, i: int, f: FeatureBins, rows: int):
 def quality_sql(psrc, lsrc, model, id_col: str, pred_col: str, label_col: str, ts: str | None, start, end,
                 db_url: str | None):
     """The quality job's counts from the database: ``(pairs or sums, predictions, labelled, detail)``."""
+    notes: list[str] = []
     if psrc.kind in FILE_KINDS:
         db_url = DUCKDB_FILES
     with connect(db_url, psrc.label) as conn:
@@ -398,8 +428,8 @@ def quality_sql(psrc, lsrc, model, id_col: str, pred_col: str, label_col: str, t
         cast_ids = type(pt) is not type(lt)
         if p.is_table and lab.is_table and psrc.target == lsrc.target:
             lab = SqlSource(lab.selectable.alias("md_labels"), lab.types, lab.is_table)
-        checks = conn.execute(quality_checks_query(p.selectable, lab.selectable, id_col, window)).one()
-        rows, distinct, ids, l_rows, l_distinct, l_ids = (int(v or 0) for v in checks)
+        ids_row = conn.execute(quality_checks_query(p.selectable, lab.selectable, id_col, window)).one()
+        rows, distinct, ids, l_rows, l_distinct, l_ids = (int(v or 0) for v in ids_row)
         if rows == 0:
             _empty_window(0, psrc, ts, start, end)
         if l_rows == 0:
@@ -418,10 +448,17 @@ def quality_sql(psrc, lsrc, model, id_col: str, pred_col: str, label_col: str, t
         else:
             result = [conn.execute(error_sums_query(p.selectable, lab.selectable, id_col, pred_col, label_col, window,
                                                     conn.dialect.name, cast_ids=cast_ids)).one()]
-            j, scored, sum_sq, sum_abs = result[0]
+            j, scored, sum_sq, sum_abs, y_fin, y_inf, yhat_fin, yhat_inf = result[0]
             joined = int(j or 0)
+            if joined:  # the in-memory path's notes and refusals for +-inf, from the counts
+                for col, label, fin, inf in ((label_col, lsrc.label, y_fin, y_inf), (pred_col, psrc.label, yhat_fin, yhat_inf)):
+                    note = checks.infinite_counts(joined, int(fin or 0), int(inf or 0), col, label)
+                    if note:
+                        notes.append(note)
             out = (int(scored or 0), float(sum_sq or 0.0), float(sum_abs or 0.0))
         detail = {"result_rows": len(result) + 1, "result_bytes": _result_bytes(result) + 48, "dialect": conn.dialect.name}
+        if notes:
+            detail["notes"] = notes
     if joined == 0:
         raise BadInput(f"no prediction in {psrc.label} (window) has a label in {lsrc.label} yet (joined on {id_col!r}); "
                        "nothing to score")

@@ -15,7 +15,7 @@ from typing import Iterable
 import jsonschema
 import promql_parser
 
-from modeldash.dashboards.spec_base import UID_MAX
+from modeldash.spec.base import UID_MAX
 from modeldash.scripts.schema_check import SchemaCheck
 
 _UID_RE = re.compile(r"^[a-zA-Z0-9_-]+$")

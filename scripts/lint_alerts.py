@@ -17,7 +17,7 @@ from typing import Any, Iterable
 import promql_parser
 import yaml
 
-from modeldash.dashboards.spec_base import UID_MAX, UID_RE, parse_duration
+from modeldash.spec.base import UID_MAX, UID_RE, parse_duration
 from modeldash.scripts.schema_check import SchemaCheck
 
 from modeldash.scripts.output_alerts import (  # noqa: E402  (the paths the output family writes)

@@ -15,9 +15,9 @@ from importlib import resources
 import jsonschema
 import yaml
 
-from modeldash.dashboards import k8s_manifests as km
-from modeldash.dashboards.spec_base import dns_label_problem
-from modeldash.dashboards.spec_kubernetes import label_value_problem, qualified_name_problem
+from modeldash.k8s import manifests as km
+from modeldash.spec.base import dns_label_problem
+from modeldash.spec.kubernetes import label_value_problem, qualified_name_problem
 
 _CRDS = {
     "PodMonitor": "monitoring.coreos.com_podmonitors.yaml",

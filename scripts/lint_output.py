@@ -4,8 +4,8 @@ from __future__ import annotations
 import orjson
 from pathlib import Path
 
-from modeldash.dashboards.spec import FleetSpec
-from modeldash.scripts.cli import BadInput
+from modeldash.spec.fleet import FleetSpec
+from modeldash.scripts.cli_common import BadInput
 from modeldash.scripts.lint import Problem, lint_dashboards
 from modeldash.scripts.lint_alerts import lint_alerts
 from modeldash.scripts.lint_k8s import lint_manifests

@@ -12,8 +12,9 @@ Files (relative to the output folder):
 """
 from __future__ import annotations
 
-from modeldash.dashboards import alerts as A
-from modeldash.scripts.render import RenderContext, dumps_json, dumps_yaml
+from modeldash.alerts import build as A
+from modeldash.scripts.render_context import RenderContext
+from modeldash.scripts.serialise import dumps_json, dumps_yaml
 
 GRAFANA_GROUPS = "alerts/grafana-rule-groups.json"
 CONTACT_POINTS = "alerts/contact-points.json"

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from modeldash.dashboards.build import build_dashboards
-from modeldash.dashboards.spec_base import make_uid
-from modeldash.scripts.render import RenderContext, dumps_json
+from modeldash.spec.base import make_uid
+from modeldash.scripts.render_context import RenderContext
+from modeldash.scripts.serialise import dumps_json
 
 DASHBOARD_DIR = "dashboards"
 

@@ -1,8 +1,9 @@
 """Output family: the monitoring jobs' Kubernetes objects, one YAML file each under ``k8s/jobs/``."""
 from __future__ import annotations
 
-from modeldash.instrumentation.manifests import job_manifests
-from modeldash.scripts.render import RenderContext, dumps_yaml
+from modeldash.k8s.job_manifests import job_manifests
+from modeldash.scripts.render_context import RenderContext
+from modeldash.scripts.serialise import dumps_yaml
 
 JOBS_DIR = "k8s/jobs"
 

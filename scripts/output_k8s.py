@@ -8,16 +8,16 @@ after every family ran (``kustomization_file``), so it lists other families' man
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 
 import yaml
 
-from modeldash.dashboards import k8s_manifests as km
-from modeldash.dashboards.grafana_provisioning import dashboard_provider, datasource_provisioning
-from modeldash.dashboards.k8s_deletions import plan_deletions
-from modeldash.dashboards.spec import FleetSpec
-from modeldash.scripts.render import dumps_json
+from modeldash.alerts import build as alerts
+from modeldash.k8s import manifests as km
+from modeldash.k8s.grafana_provisioning import dashboard_provider, datasource_provisioning
+from modeldash.k8s.deletions import plan_deletions
+from modeldash.spec.fleet import FleetSpec
+from modeldash.scripts.serialise import dumps_json
 
 K8S = "k8s"
 PROVISIONING = "provisioning"
@@ -83,11 +83,12 @@ def render_k8s(
     previous: dict | None,
 ) -> K8sRender:
     """Both trees in memory from built values: ``dashboards`` as ``(uid, folder title, json)``,
-    ``alerting`` as Grafana's file-provisioning document (None: no alerting module), and the
+    ``alerting`` as Grafana's file-provisioning document (None: dashboards only), and the
     PrometheusRule manifests. ``previous`` is the last render's ``k8s`` manifest entry.
     """
     k = spec.kubernetes
     out = K8sRender()
+    alerting = alerting if alerting is not None else {"apiVersion": 1, "groups": []}  # None: dashboards only
     manifests = _Manifests()  # relpath -> manifest
 
     for uid, folder_title, dash_json in dashboards:
@@ -109,27 +110,24 @@ def render_k8s(
 
     # Deletions are planned over everything generated, alert ConfigMaps included, so they are
     # known before those ConfigMaps are built: their stems do not depend on the deletions.
-    current_uids = set(km.rule_uids(alerting)) if alerting is not None else set()
-    files_for_alerts = km.alert_files(spec, alerting, []) if alerting is not None else []
+    current_uids = set(km.rule_uids(alerting))
+    files_for_alerts = km.alert_files(spec, alerting, [])
     objects = {_object_id(m) for m in manifests.values()}
     objects |= {f"ConfigMap/{k.namespace}/{f.stem}" for f in files_for_alerts}
     if not k.enabled:
         objects = set()
     plan = plan_deletions(previous or {}, current_uids, objects, k.keep_deletions_for)
-    if alerting is not None:
-        # Each rule group is serialised once and used twice: as a ConfigMap's data and as its own
-        # file in provisioning/alerting/ (Grafana reads every file there), beside modeldash.yaml
-        # with contact points, policies and deleteRules.
-        for f in km.alert_files(spec, alerting, plan.rule_uids):
-            text = dump_yaml(f.content)
-            manifests[f"{K8S}/alerting/{f.stem}.yaml"] = km.alert_configmap(spec, f.stem, text)
-            if f.role == "group":
-                out.files[f"{PROVISIONING}/alerting/{f.stem}.yaml"] = text
-        out.files[f"{PROVISIONING}/alerting/modeldash.yaml"] = dump_yaml(
-            km.alerting_with_deletions(alerting, plan.rule_uids)
-        )
-    else:
-        out.summary.append("k8s: no alert ConfigMaps: modeldash.dashboards.alerts is not installed yet")
+    # Each rule group is serialised once and used twice: as a ConfigMap's data and as its own
+    # file in provisioning/alerting/ (Grafana reads every file there), beside modeldash.yaml
+    # with contact points, policies and deleteRules.
+    for f in km.alert_files(spec, alerting, plan.rule_uids):
+        text = dump_yaml(f.content)
+        manifests[f"{K8S}/alerting/{f.stem}.yaml"] = km.alert_configmap(spec, f.stem, text)
+        if f.role == "group":
+            out.files[f"{PROVISIONING}/alerting/{f.stem}.yaml"] = text
+    out.files[f"{PROVISIONING}/alerting/modeldash.yaml"] = dump_yaml(
+        km.alerting_with_deletions(alerting, plan.rule_uids)
+    )
 
     if not k.enabled:
         manifests = _Manifests()
@@ -190,13 +188,7 @@ def kustomization_file(files: dict[str, str]) -> str:
     return dump_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
 
 
-def _alerting(spec: FleetSpec) -> tuple[dict | None, list[dict]]:
-    try:
-        alerts = importlib.import_module("modeldash.dashboards.alerts")
-    except ModuleNotFoundError as exc:  # the alerts module lands separately; say so in the summary
-        if exc.name != "modeldash.dashboards.alerts":
-            raise
-        return None, []
+def _alerting(spec: FleetSpec) -> tuple[dict, list[dict]]:
     return alerts.grafana_alerting_provisioning(spec), list(alerts.prometheus_rule_manifests(spec))
 
 

@@ -10,65 +10,19 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-import orjson
-import yaml
-
-from modeldash.dashboards.spec import FleetSpec
+from modeldash.spec.fleet import FleetSpec
 from modeldash.scripts.errors import BadInput
-
-MANIFEST = ".modeldash-manifest.json"
-
-
-@dataclass
-class RenderContext:
-    """What every output family may use: the spec, and what the previous render left (if any)."""
-
-    spec: FleetSpec
-    out_dir: Path
-    previous_manifest: dict = field(default_factory=dict)
-    # filled by the output families as they run, for the manifest and the summary
-    manifest: dict = field(default_factory=dict)
-    summary: list[str] = field(default_factory=list)
-    # objects already serialised into files, by path, so lint need not parse them again
-    parsed: dict[str, object] = field(default_factory=dict)
-
-
-OutputFn = Callable[[RenderContext], dict[str, str]]
-
-
-_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-
-
-def dumps_json(obj) -> str:
-    """The one JSON style of every generated file: sorted keys, 2-space indent, final newline.
-
-    orjson writes the same text as ``json.dumps(indent=2, sort_keys=True, ensure_ascii=False)``
-    about ten times faster (the stdlib falls back to pure Python when indenting).
-    """
-    return orjson.dumps(obj, option=_JSON_OPTIONS).decode("utf-8")
-
-
-def dumps_yaml(obj) -> str:
-    """The one YAML style of every generated file: sorted keys, block style, no aliases."""
-    return yaml.dump(obj, Dumper=_NoAliasDumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=120)
-
-
-class _NoAliasDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml: ~20x faster when built in
-    def ignore_aliases(self, data):  # a repeated dict must be written out, not as &id001
-        return True
+from modeldash.scripts.output_alerts import alert_files
+from modeldash.scripts.output_dashboards import dashboard_files
+from modeldash.scripts.output_jobs import job_files
+from modeldash.scripts.output_k8s import KUSTOMIZATION, k8s_files, kustomization_file
+from modeldash.scripts.render_context import MANIFEST, OutputFn, RenderContext
+from modeldash.scripts.serialise import dumps_json, dumps_yaml  # noqa: F401  (re-exported)
 
 
 def _outputs() -> list[OutputFn]:
-    # Imported here so each family stays a separate module with one job.
-    from modeldash.scripts.output_alerts import alert_files
-    from modeldash.scripts.output_dashboards import dashboard_files
-    from modeldash.scripts.output_jobs import job_files
-    from modeldash.scripts.output_k8s import k8s_files
-
     return [dashboard_files, alert_files, job_files, k8s_files]
 
 
@@ -88,7 +42,6 @@ def build_files(spec: FleetSpec, out_dir: Path) -> tuple[dict[str, str], RenderC
             if rel in files:
                 raise RuntimeError(f"two output families both write {rel}")
             files[rel] = text
-    from modeldash.scripts.output_k8s import KUSTOMIZATION, kustomization_file  # last: lists every family's k8s/ files
 
     files[KUSTOMIZATION] = kustomization_file(files)
     files[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest})

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-from modeldash.dashboards.spec import SpecError, bundled_example, load_spec
+from modeldash.spec.fleet import SpecError, bundled_example, load_spec
 from modeldash.simulator.server import Simulator
 
 

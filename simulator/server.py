@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from modeldash.dashboards.spec import FleetSpec
+from modeldash.spec.fleet import FleetSpec
 from modeldash.simulator.accumulator import Accumulator
 from modeldash.simulator.cadvisor import CAdvisor
 from modeldash.simulator.kube_state import KubeStateMetrics

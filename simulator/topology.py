@@ -9,7 +9,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-from modeldash.dashboards.spec import FleetSpec, ModelSpec
+from modeldash.spec.fleet import FleetSpec, ModelSpec
 from modeldash.datasources.backends import Target
 
 CONTAINERS = ("kserve-container", "queue-proxy")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from modeldash.dashboards.spec import bundled_example, load_spec
+from modeldash.spec.fleet import bundled_example, load_spec
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "fleet.yaml"

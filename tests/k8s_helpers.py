@@ -5,7 +5,7 @@ import copy
 
 import yaml
 
-from modeldash.dashboards.spec import bundled_example, load_spec_data
+from modeldash.spec.fleet import bundled_example, load_spec_data
 
 EXAMPLE = yaml.safe_load(bundled_example().read_text(encoding="utf-8"))
 

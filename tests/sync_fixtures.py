@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modeldash.dashboards.desired_state import build_desired
-from modeldash.dashboards.spec import load_spec_data
+from modeldash.sync.desired_state import build_desired
+from modeldash.spec.fleet import load_spec_data
 
 SECRETS = {
     "MODELDASH_TEST_SLACK_URL": "https://hooks.slack.example/services/T000/B000/slack-secret-0xC0FFEE",

@@ -7,10 +7,10 @@ import re
 import promql_parser
 import pytest
 
-from modeldash.dashboards import alerts as A
+from modeldash.alerts import build as A
 from modeldash.dashboards.panel_keys import panel_link
-from modeldash.dashboards.spec import load_spec_data
-from modeldash.dashboards.spec_base import parse_duration
+from modeldash.spec.fleet import load_spec_data
+from modeldash.spec.base import parse_duration
 from modeldash.scripts.lint_alerts import lint_alerts
 
 FORBIDDEN = ("kube_hpa_", "kube_pod_container_resource_limits_cpu_cores", "container_memory_usage_bytes",

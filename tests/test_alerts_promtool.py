@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modeldash.dashboards import alerts as A
-from modeldash.dashboards.spec import load_spec_data
+from modeldash.alerts import build as A
+from modeldash.spec.fleet import load_spec_data
 
 PROMTOOL = shutil.which("promtool")
 AMTOOL = shutil.which("amtool")

@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from modeldash.dashboards.alerts import prometheus_rules
+from modeldash.alerts.build import prometheus_rules
 from modeldash.dashboards.build import build_dashboards
-from modeldash.dashboards.spec import bundled_example, load_spec
+from modeldash.spec.fleet import bundled_example, load_spec
 from modeldash.scripts.cli import main
 from modeldash.scripts.live_lint import count_queries, iter_panels, lint_live
 from modeldash.scripts.prometheus_client_http import _get, query
 from modeldash.scripts.prometheus_harness import PrometheusServer
-from modeldash.scripts.rules_for_tests import shorten_rules
+from rules_for_tests import shorten_rules
 from modeldash.simulator import SCENARIOS, Simulator
 
 FACTOR = 1 / 120  # 5m -> 2.5s (windows never below 4s, i.e. four scrapes)

@@ -7,9 +7,9 @@ import jsonschema
 import pytest
 import yaml
 
-from modeldash.dashboards.spec import load_spec_data
+from modeldash.spec.fleet import load_spec_data
 from modeldash.datasources.metrics import JOB_LAST_SUCCESS
-from modeldash.instrumentation.manifests import job_manifests, spec_configmap_name
+from modeldash.k8s.job_manifests import job_manifests, spec_configmap_name
 from modeldash.scripts.render import build_files, dumps_yaml
 
 
@@ -127,7 +127,7 @@ def test_rendered_files_one_object_each_and_deterministic(example_spec, tmp_path
 
 @pytest.mark.parametrize("field,value", [("jobs.namespace", "Bad_NS"), ("jobs.drift.window", "-5m")])
 def test_bad_jobs_settings_name_the_field(example_data, field, value):
-    from modeldash.dashboards.spec import SpecError
+    from modeldash.spec.fleet import SpecError
 
     section, *rest = field.split(".")
     target = example_data.setdefault(section, {})
@@ -141,9 +141,9 @@ def test_bad_jobs_settings_name_the_field(example_data, field, value):
 
 def test_stale_alerts_watch_exactly_the_deployed_jobs():
     """A model without features gets no drift CronJob, and so no drift staleness alert."""
-    from modeldash.dashboards.alerts import alert_definitions
-    from modeldash.dashboards.spec import load_spec_data
-    from modeldash.instrumentation.manifests import job_manifests
+    from modeldash.alerts.build import alert_definitions
+    from modeldash.spec.fleet import load_spec_data
+    from modeldash.k8s.job_manifests import job_manifests
 
     spec = load_spec_data({"models": [
         {"name": "plain", "namespace": "a", "task": "regression"},

@@ -8,8 +8,8 @@ import subprocess
 import yaml
 
 from k8s_helpers import alerting_doc, dashboards, remove_model, spec_data
-from modeldash.dashboards.k8s_deletions import plan_deletions
-from modeldash.dashboards.spec import load_spec_data
+from modeldash.k8s.deletions import plan_deletions
+from modeldash.spec.fleet import load_spec_data
 from modeldash.scripts.lint_k8s import lint_manifests
 from modeldash.scripts.lint_output import read_tree
 from modeldash.scripts.output_k8s import render_k8s
@@ -94,7 +94,7 @@ def test_render_example_fleet_writes_a_valid_k8s_tree(cli, tmp_path):
     files = read_tree(out)
     assert lint_manifests(files) == []
     # what render built in memory lints the same as what it wrote
-    from modeldash.dashboards.spec import bundled_example, load_spec
+    from modeldash.spec.fleet import bundled_example, load_spec
     from modeldash.scripts.render import build_files
 
     built, ctx = build_files(load_spec(bundled_example()), tmp_path / "unused")
@@ -155,7 +155,7 @@ def test_render_twice_after_removing_a_model_yields_delete_rules_for_exactly_its
     out = tmp_path / "out"
     assert cli("render", write_spec(data), "-o", out).exit_code == 0
     alerting = out / "provisioning/alerting/modeldash.yaml"
-    assert alerting.exists(), "needs modeldash.dashboards.alerts (issue 3) on this branch"
+    assert alerting.exists(), "needs modeldash.alerts.build (issue 3) on this branch"
     first = {"groups": _groups(out)}
     gone = remove_model(data, 2)
     assert gone["namespace"] not in {m["namespace"] for m in data["models"]}

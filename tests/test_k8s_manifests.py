@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from k8s_helpers import alerting_doc, dashboards, spec, spec_data
-from modeldash.dashboards import k8s_manifests as km
-from modeldash.dashboards.spec import SpecError, load_spec_data
+from modeldash.k8s import manifests as km
+from modeldash.spec.fleet import SpecError, load_spec_data
 from modeldash.scripts.lint_k8s import lint_manifests
 from modeldash.scripts.output_k8s import kustomization_file, render_k8s
 
@@ -82,10 +82,10 @@ def test_dashboard_configmap_shape_and_default_sidecar_conventions():
     assert cm["metadata"]["annotations"] == {"k8s-sidecar-target-directory": folder}
     assert list(cm["data"]) == [f"{uid}.json"]
     assert json.loads(cm["data"][f"{uid}.json"]) == board
-    ds = objects(files)["k8s/datasources/prometheus.yaml"]
+    ds = objects(files)["k8s/datasources/modeldash-prometheus.yaml"]
     assert ds["metadata"]["labels"]["grafana_datasource"] == "1"
     (ds_text,) = ds["data"].values()
-    assert yaml.safe_load(ds_text)["datasources"][0]["uid"] == "prometheus"
+    assert yaml.safe_load(ds_text)["datasources"][0]["uid"] == "modeldash-prometheus"
 
 
 def test_labels_and_annotations_follow_the_spec_overrides():
@@ -109,7 +109,7 @@ def test_labels_and_annotations_follow_the_spec_overrides():
     assert dash and all(o["metadata"]["labels"]["example.com/dashboard"] == "yes" for o in dash)
     assert all("grafana_dashboard" not in o["metadata"]["labels"] for o in dash)
     assert all(list(o["metadata"]["annotations"]) == ["grafana_folder"] for o in dash)
-    assert objs["k8s/datasources/prometheus.yaml"]["metadata"]["labels"]["my_ds"] == "1"
+    assert objs["k8s/datasources/modeldash-prometheus.yaml"]["metadata"]["labels"]["my_ds"] == "1"
     alerts = [o for r, o in objs.items() if r.startswith("k8s/alerting/")]
     assert alerts and all(o["metadata"]["labels"]["my_alerts"] == "on" for o in alerts)
     monitoring = [o for o in objs.values() if o.get("apiVersion") == "monitoring.coreos.com/v1"]
@@ -166,12 +166,6 @@ def test_provisioning_tree_for_a_grafana_outside_kubernetes():
     groups = [g for rel, text in sorted(files.items()) if rel.startswith("provisioning/alerting/modeldash-alerts-")
               for g in yaml.safe_load(text)["groups"]]
     assert sorted(groups, key=lambda g: g["name"]) == sorted(alerting_doc(fleet)["groups"], key=lambda g: g["name"])
-
-
-def test_without_the_alerts_module_the_summary_says_so():
-    result, files = tree(spec(), alerting=False)
-    assert not any(r.startswith("k8s/alerting/") for r in files)
-    assert any("alerts is not installed" in line for line in result.summary)
 
 
 def _huge(fleet, classes: int):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from modeldash.dashboards.normalise import normalise_dashboard, to_plain
-from modeldash.dashboards.spec import load_spec_data
+from modeldash.spec.fleet import load_spec_data
 from modeldash.panels import infra, model as model_panels, platform, serving
 from modeldash.panels.platform import Scope
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from modeldash.dashboards.spec import bundled_example, load_spec
-from modeldash.scripts.rules_for_tests import shorten_expr, shorten_rules
+from modeldash.spec.fleet import bundled_example, load_spec
+from rules_for_tests import shorten_expr, shorten_rules
 from modeldash.simulator import Simulator
 from modeldash.simulator.accumulator import Accumulator
 from modeldash.simulator.serving import base_labels, status_values

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from modeldash.dashboards.spec import SpecError, bundled_example, format_duration, load_spec_data, parse_duration
+from modeldash.spec.fleet import SpecError, bundled_example, format_duration, load_spec_data, parse_duration
 from tests.conftest import EXAMPLE
 
 
-def test_bundled_example_is_examples_fleet():
-    assert bundled_example().read_bytes() == EXAMPLE.read_bytes()
+def test_bundled_example_is_the_one_examples_fleet():
+    # One copy: the package's example is the repository's examples/fleet.yaml itself, not a copy.
+    assert bundled_example().resolve() == EXAMPLE.resolve()
+    assert not list(EXAMPLE.parents[1].glob("_package/**/fleet.yaml"))
 
 
 def test_example_has_required_variety(example_spec):

@@ -13,7 +13,7 @@ import sync_fixtures as fx
 from grafana_standin import GrafanaStandin
 from modeldash.scripts.grafana_http import setup_logging
 from modeldash.scripts.grafana_http import GrafanaHTTP, Settings
-from modeldash.scripts.sync import run_sync
+from modeldash.scripts.sync_engine import run_sync
 from modeldash.scripts.sync_report import report_json, report_table
 
 TOKEN = "standin-admin-token-0123456789"
@@ -25,8 +25,8 @@ def _example_secret_env() -> dict[str, str]:
     """A secret value for every environment variable the example fleet's contact points name."""
     import re
 
-    from modeldash.dashboards.desired_state import available_desired_state
-    from modeldash.dashboards.spec import bundled_example, load_spec
+    from modeldash.sync.desired_state import available_desired_state
+    from modeldash.spec.fleet import bundled_example, load_spec
 
     objects, _ = available_desired_state(load_spec(bundled_example()))
     text = json.dumps([d.body for d in objects if d.kind == "contact_point"])

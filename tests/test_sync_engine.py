@@ -10,9 +10,9 @@ import pytest
 
 import sync_fixtures as fx
 from grafana_standin import GrafanaStandin
-from modeldash.dashboards import ownership
+from modeldash.sync import ownership as ownership
 from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP, Settings
-from modeldash.scripts.sync import run_sync
+from modeldash.scripts.sync_engine import run_sync
 from modeldash.scripts.sync_report import report_json, report_table
 
 TOKEN = "standin-admin-token-0123456789"
@@ -335,7 +335,7 @@ def test_group_names_with_spaces_and_slashes(g):
     spec, _ = fx.desired(1)
     group = fx.rule_group("model-000", spec.folder_uid)
     group["title"] = "model 000 / latency"
-    from modeldash.dashboards.desired_state import build_desired
+    from modeldash.sync.desired_state import build_desired
 
     desired = build_desired(spec, [], [], None, [group])
     sync(g, desired)

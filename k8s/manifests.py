@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from modeldash.dashboards.spec import FleetSpec, ModelSpec
+from modeldash.spec.fleet import FleetSpec, ModelSpec
 
 NAME_MAX = 63
 # Kubernetes refuses a ConfigMap whose data (keys + values) exceeds 1 MiB, whatever the apply mode.

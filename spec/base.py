@@ -140,3 +140,11 @@ def check_uid(v: str, what: str = "uid") -> str:
             "starting and ending with a letter or digit"
         )
     return v
+
+
+class FieldProblem(ValueError):
+    """Raised inside validators to point at a field deeper than the one being validated."""
+
+    def __init__(self, loc: tuple, msg: str):
+        self.loc = loc
+        super().__init__(msg)

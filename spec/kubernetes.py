@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from modeldash.dashboards.spec_base import DurationField, StrictModel, dns_label_problem
+from modeldash.spec.base import DurationField, FieldProblem, StrictModel, dns_label_problem
 
 # Kubernetes label/annotation keys: optional DNS-subdomain prefix, '/', name of at most 63 chars.
 _QUALIFIED_NAME_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
@@ -185,10 +185,7 @@ def _check_against_models(value: KubernetesSpec, info: ValidationInfo) -> Kubern
     names = {m.name for m in models}
     for name in value.endpoints:
         if name not in names:
-            # imported here: spec imports this module, and _FieldProblem carries the full field path
-            from modeldash.dashboards.spec import _FieldProblem
-
-            raise _FieldProblem(("kubernetes", "endpoints", name), f"no model named {name!r} in models")
+            raise FieldProblem(("kubernetes", "endpoints", name), f"no model named {name!r} in models")
     return value
 
 

@@ -13,16 +13,14 @@ from collections import Counter
 import re
 from dataclasses import dataclass, field
 
-from modeldash.dashboards.alert_scenarios import Case, Feed, Scenario, compress, example_labels, series_text
+from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text
 from modeldash.dashboards.panel_keys import panel_link
-from modeldash.dashboards.spec_alerting import MANAGED_LABEL
-from modeldash.dashboards.spec_base import format_duration, make_uid
+from modeldash.spec.alerting import MANAGED_LABEL
+from modeldash.spec.base import format_duration, make_uid
 from modeldash.datasources import metrics as M
 from modeldash.datasources.backends import Target
 
 W = "5m"  # rate window of every alert expression
-OPS = (">", "<", ">=", "<=")
-LAYERS = ("infrastructure", "platform", "serving", "model")
 STALE_FOR = 900  # ModelMonitoringJobStale: the upstream idiom for absent()-style alerts is 15m
 
 # noDataState / execErrState, chosen per alert (see docs/alerts.md):
@@ -110,7 +108,7 @@ def render_template(text: str, value_ref: str, fmt: str) -> str:
 
 def expand_template(text: str, labels: dict, value: float, fmt: str) -> str:
     """What Prometheus will produce from ``render_template`` for given labels and value."""
-    from modeldash.dashboards.alert_scenarios import _g4, humanize_duration, humanize_percentage
+    from modeldash.alerts.scenarios import _g4, humanize_duration, humanize_percentage
 
     def sub(m):
         name = m.group(1)

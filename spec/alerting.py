@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from modeldash.dashboards.spec_base import DurationField, StrictModel, make_uid
+from modeldash.spec.base import DurationField, FieldProblem, StrictModel, make_uid
 
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SEVERITIES = ("warning", "critical")
@@ -257,22 +257,20 @@ class AlertingSpec(StrictModel):
     def _routes_known(self):
         if not self.receivers and self.routes is None:
             return self
-        from modeldash.dashboards.spec import _FieldProblem  # local: spec imports this module
-
         names = [r.name for r in self.receivers]
         for i, n in enumerate(names):
             if names.index(n) != i:
-                raise _FieldProblem(("alerting", "receivers", i, "name"), f"duplicate receiver {n!r}")
+                raise FieldProblem(("alerting", "receivers", i, "name"), f"duplicate receiver {n!r}")
         if self.routes is None:
             if self.receivers:
-                raise _FieldProblem(("alerting", "routes"), "receivers are defined but no routes use them")
+                raise FieldProblem(("alerting", "routes"), "receivers are defined but no routes use them")
             return self
         known = set(names)
 
         def check(loc: tuple, value: str | None):
             if value is not None and value not in known:
                 choices = ", ".join(sorted(known)) or "none defined"
-                raise _FieldProblem(("alerting", "routes") + loc, f"unknown receiver {value!r} (receivers: {choices})")
+                raise FieldProblem(("alerting", "routes") + loc, f"unknown receiver {value!r} (receivers: {choices})")
 
         check(("default",), self.routes.default)
         for sev in SEVERITIES:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 
-from modeldash.dashboards.spec_base import format_duration, parse_duration
+from modeldash.spec.base import format_duration, parse_duration
 
 _DUR = r"(?:\d+(?:ms|[smhdwy]))+"
 _RANGE_RE = re.compile(rf"\[({_DUR})(?::({_DUR})?)?\]")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from modeldash.dashboards.spec_base import DNS_LABEL_RE, DurationField, StrictModel
+from modeldash.spec.base import DNS_LABEL_RE, DurationField, StrictModel
 
 
 class JobSpec(StrictModel):

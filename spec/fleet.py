@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
-from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for callers)
+from modeldash.spec.base import (  # noqa: F401  (re-exported for callers)
+    FieldProblem,
     dns_label_problem,
     DurationField,
     LabelMap,
@@ -27,9 +28,9 @@ from modeldash.dashboards.spec_base import (  # noqa: F401  (re-exported for cal
     non_negative,
     parse_duration,
 )
-from modeldash.dashboards.spec_alerting import AlertingSpec
-from modeldash.dashboards.spec_jobs import JobsSpec
-from modeldash.dashboards.spec_kubernetes import KubernetesField, KubernetesSpec
+from modeldash.spec.alerting import AlertingSpec
+from modeldash.spec.jobs import JobsSpec
+from modeldash.spec.kubernetes import KubernetesField, KubernetesSpec
 from modeldash.datasources.backends import BACKENDS
 
 # --------------------------------------------------------------------------- thresholds
@@ -195,19 +196,6 @@ class GrafanaSpec(StrictModel):
         return None if v is None else check_uid(v)
 
 
-class BackendRef(StrictModel):
-    """A serving backend by name, as registered in ``datasources.backends.BACKENDS``."""
-
-    name: str
-
-    @field_validator("name")
-    @classmethod
-    def _known(cls, v):
-        if v not in BACKENDS:
-            raise ValueError(f"unknown serving backend {v!r}; choose one of {', '.join(sorted(BACKENDS))}")
-        return v
-
-
 def _backend_name(v: Any) -> Any:
     if isinstance(v, str) and v not in BACKENDS:
         raise ValueError(f"unknown serving backend {v!r}; choose one of {', '.join(sorted(BACKENDS))}")
@@ -331,11 +319,11 @@ class FleetSpec(StrictModel):
         seen: dict[str, int] = {}
         for i, m in enumerate(self.models):
             if m.name in seen:
-                raise _FieldProblem(("models", i, "name"), f"duplicate model name {m.name!r} (also models[{seen[m.name]}])")
+                raise FieldProblem(("models", i, "name"), f"duplicate model name {m.name!r} (also models[{seen[m.name]}])")
             seen[m.name] = i
         unknown = self.jobs.unknown_models(seen)
         if unknown:
-            raise _FieldProblem(("jobs", "models", unknown[0]), "is not a model of the fleet")
+            raise FieldProblem(("jobs", "models", unknown[0]), "is not a model of the fleet")
         return self
 
     @property
@@ -360,14 +348,6 @@ class FleetSpec(StrictModel):
 
     def team_of(self, model: ModelSpec) -> str:
         return model.owner_team or self.labels.get("team", "unowned")
-
-
-class _FieldProblem(ValueError):
-    """Raised inside validators to point at a field deeper than the one being validated."""
-
-    def __init__(self, loc: tuple, msg: str):
-        self.loc = loc
-        super().__init__(msg)
 
 
 # --------------------------------------------------------------------------- loading
@@ -400,7 +380,7 @@ def _first_error(exc: ValidationError, prefix: tuple = ()) -> tuple[str, str]:
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     ctx_err = (err.get("ctx") or {}).get("error")
-    if isinstance(ctx_err, _FieldProblem):
+    if isinstance(ctx_err, FieldProblem):
         return _path(prefix + ctx_err.loc), str(ctx_err)
     msg = err["msg"]
     for lead in ("Value error, ", "Assertion failed, "):
@@ -490,7 +470,7 @@ def load_spec(path: str | Path) -> FleetSpec:
 
 
 def bundled_example() -> Path:
-    """The example fleet shipped inside the package (a copy of examples/fleet.yaml)."""
-    import modeldash
+    """The example fleet shipped inside the package: ``examples/fleet.yaml``, the one copy."""
+    import modeldash.examples
 
-    return Path(modeldash.__file__).resolve().parent / "examples" / "fleet.yaml"
+    return Path(modeldash.examples.__file__).resolve().parent / "fleet.yaml"

@@ -24,7 +24,7 @@ import json
 import re
 from typing import Any
 
-from modeldash.dashboards.spec_base import parse_duration
+from modeldash.spec.base import parse_duration
 
 TAG = "modeldash"
 MANAGED_LABEL = "managed_by"

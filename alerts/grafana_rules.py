@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from modeldash.dashboards.alert_catalog import AlertDefinition, alert_definitions, render_template
-from modeldash.dashboards.spec_base import format_duration
+from modeldash.alerts.catalog import AlertDefinition, alert_definitions, render_template
+from modeldash.spec.base import format_duration
 
 EXPR_UID = "__expr__"
 GRAFANA_VALUE = "$values.B.Value"

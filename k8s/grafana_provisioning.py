@@ -5,7 +5,7 @@ dashboards provider is what the chart configures for the sidecar (``foldersFromF
 """
 from __future__ import annotations
 
-from modeldash.dashboards.spec import FleetSpec
+from modeldash.spec.fleet import FleetSpec
 
 
 def dashboard_provider(spec: FleetSpec) -> dict:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from modeldash.dashboards.alert_catalog import AlertDefinition, alert_definitions, expand_template, render_template
-from modeldash.dashboards.recording_rules import recording_rules
-from modeldash.dashboards.spec_base import format_duration
+from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template, render_template
+from modeldash.alerts.recording_rules import recording_rules
+from modeldash.spec.base import format_duration
 
 RECORDING_GROUP = "modeldash-recording"
 RULES_FILE = "rules.yaml"  # tests live in prometheus/tests/ and load ../rules.yaml

@@ -6,15 +6,15 @@ One ``AlertDefinition`` per alert (``alert_catalog``) becomes Grafana-managed ru
 """
 from __future__ import annotations
 
-from modeldash.dashboards.alert_catalog import AlertDefinition, alert_definitions, build_catalog
-from modeldash.dashboards.alert_grafana import grafana_file_groups, grafana_rule_groups
-from modeldash.dashboards.alert_prometheus import (
+from modeldash.alerts.catalog import AlertDefinition, alert_definitions, build_catalog
+from modeldash.alerts.grafana_rules import grafana_file_groups, grafana_rule_groups
+from modeldash.alerts.prometheus_rules import (
     count_cases,
     prometheus_rule_manifests,
     prometheus_rules,
     promtool_tests,
 )
-from modeldash.dashboards.recording_rules import (
+from modeldash.alerts.recording_rules import (
     RECORDED_ERROR_RATIO,
     RECORDED_LATENCY,
     RECORDED_LATENCY_P50,
@@ -25,7 +25,7 @@ from modeldash.dashboards.recording_rules import (
     recorded,
     recording_rules,
 )
-from modeldash.dashboards.routing import (
+from modeldash.alerts.routing import (
     alertmanager_config,
     contact_points,
     grafana_file_contact_points,

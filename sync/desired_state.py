@@ -7,7 +7,7 @@ benchmark can feed it any dashboards and alert definitions.
 
 The producers are ``modeldash.dashboards.build.build_dashboards(spec)`` (objects with
 ``uid, title, folder_uid, folder_title, model, json``) and, in
-``modeldash.dashboards.alerts``, ``contact_points(spec)`` (API JSON ``{uid?, name, type,
+``modeldash.alerts.build``, ``contact_points(spec)`` (API JSON ``{uid?, name, type,
 settings}``), ``notification_policy_subtree(spec)`` (one route or a list of routes) and
 ``grafana_rule_groups(spec)`` (API JSON ``{title, folderUid, interval, rules}``).
 """
@@ -17,8 +17,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from modeldash.dashboards import ownership
-from modeldash.dashboards.spec_base import make_uid
+from modeldash.sync import ownership as ownership
+from modeldash.spec.base import make_uid
 
 # Creation order; deletions run in reverse (rules before the dashboards they link to,
 # policies before the contact points they route to).
@@ -138,7 +138,7 @@ def available_desired_state(spec, org_id: int | None = None) -> tuple[list[Desir
     dashboards = build[0](spec) if build and build[0] else None
     if dashboards is None:
         skipped.append("dashboard")
-    alerts = load("modeldash.dashboards.alerts", ("contact_points", "notification_policy_subtree", "grafana_rule_groups"))
+    alerts = load("modeldash.alerts.build", ("contact_points", "notification_policy_subtree", "grafana_rule_groups"))
     cps = policy = groups = None
     if alerts:
         cps = alerts[0](spec) if alerts[0] else None

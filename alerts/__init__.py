@@ -1,0 +1,1 @@
+"""Alert definitions and their outputs: Grafana-managed rules, Prometheus rules, recording rules, promtool tests, routing."""

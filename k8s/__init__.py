@@ -1,0 +1,1 @@
+"""Kubernetes and Grafana provisioning manifests: ConfigMaps, PrometheusRule, ServiceMonitor, job CronJobs, deletions."""
