@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -161,9 +162,13 @@ def reflect_table(conn, name: str, label: str):
     return sa.Table(table, sa.MetaData(), *cols, schema=schema or None)
 
 
-def _read_sql(source: Source, columns: list[str], db_url: str, ts: str | None, start, end) -> pa.Table:
+@contextmanager
+def connect(db_url: str | None, label: str):
+    """A connection to the jobs' database; every failure is a one-line BadInput without the password."""
     import sqlalchemy as sa
 
+    if not db_url:
+        raise BadInput(f"{label}: no database: set ${DB_URL_ENV} (or --db-url-env NAME) or pass --sqlite FILE")
     where = _safe_url(db_url)
     try:
         engine = sa.create_engine(db_url)
@@ -171,30 +176,36 @@ def _read_sql(source: Source, columns: list[str], db_url: str, ts: str | None, s
         raise BadInput(f"database {where}: {exc.__class__.__name__}: {_scrub(exc, db_url)}") from None
     try:
         with engine.connect() as conn:
-            if source.kind == "table":
-                table = reflect_table(conn, source.target, f"{source.label} in {where}")
-                _missing(source, [c.name for c in table.columns], columns)
-                stmt = sa.select(*[table.c[c] for c in columns])
-                # Push the window into SQL when the column is a real timestamp type.
-                if ts and start is not None and isinstance(table.c[ts].type, sa.DateTime):
-                    col = table.c[ts]
-                    naive = not getattr(col.type, "timezone", False)
-                    lo, hi = (d.replace(tzinfo=None) if naive else d for d in (start, end))
-                    stmt = stmt.where(col >= lo, col < hi)
-                result = conn.execute(stmt)
-            else:
-                result = conn.execute(sa.text(source.target))
-                have = list(result.keys())
-                _missing(source, have, columns)
-            keys = list(result.keys())
-            rows = result.fetchall()
-    except BadInput:
-        raise
+            yield conn
     except sa.exc.SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None) or exc
-        raise BadInput(f"{source.label} in {where}: {orig.__class__.__name__}: {_scrub(orig, db_url)}") from None
+        raise BadInput(f"{label} in {where}: {orig.__class__.__name__}: {_scrub(orig, db_url)}") from None
     finally:
         engine.dispose()
+
+
+def _read_sql(source: Source, columns: list[str], db_url: str, ts: str | None, start, end) -> pa.Table:
+    import sqlalchemy as sa
+
+    where = _safe_url(db_url)
+    with connect(db_url, source.label) as conn:
+        if source.kind == "table":
+            table = reflect_table(conn, source.target, f"{source.label} in {where}")
+            _missing(source, [c.name for c in table.columns], columns)
+            stmt = sa.select(*[table.c[c] for c in columns])
+            # Push the window into SQL when the column is a real timestamp type.
+            if ts and start is not None and isinstance(table.c[ts].type, sa.DateTime):
+                col = table.c[ts]
+                naive = not getattr(col.type, "timezone", False)
+                lo, hi = (d.replace(tzinfo=None) if naive else d for d in (start, end))
+                stmt = stmt.where(col >= lo, col < hi)
+            result = conn.execute(stmt)
+        else:
+            result = conn.execute(sa.text(source.target))
+            have = list(result.keys())
+            _missing(source, have, columns)
+        keys = list(result.keys())
+        rows = result.fetchall()
     data = {}
     for i, name in enumerate(keys):
         if name in columns and name not in data:

@@ -24,7 +24,7 @@ from modeldash.instrumentation.sql_pushdown import FeatureBins, Window, confusio
     duckdb_drift_query, error_sums_query, quality_checks_query
 from modeldash.scripts import job_checks as checks
 from modeldash.scripts import job_inputs as inputs
-from modeldash.scripts.cli_common import DB_URL_ENV, BadInput
+from modeldash.scripts.cli_common import BadInput
 
 ENGINES = ("auto", "memory", "stream", "sql")
 FILE_KINDS = ("csv", "parquet")
@@ -242,27 +242,12 @@ DUCKDB_MEMORY_LIMIT = "256MB"
 
 @contextmanager
 def connect(db_url: str | None, label: str):
-    """A connection to the jobs' database; every failure is a one-line BadInput without the password."""
-    import sqlalchemy as sa
-
-    if not db_url:
-        raise BadInput(f"{label}: no database: set ${DB_URL_ENV} (or --db-url-env NAME) or pass --sqlite FILE")
-    where = inputs._safe_url(db_url)
-    try:
-        engine = sa.create_engine(db_url)
-    except Exception as exc:  # noqa: BLE001 - bad URL or driver not installed
-        raise BadInput(f"database {where}: {exc.__class__.__name__}: {inputs._scrub(exc, db_url)}") from None
-    try:
-        with engine.connect() as conn:
-            if db_url == DUCKDB_FILES:
-                conn.exec_driver_sql(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")  # our constant, not input
-                conn.exec_driver_sql("SET preserve_insertion_order = false")
-            yield conn
-    except sa.exc.SQLAlchemyError as exc:
-        orig = getattr(exc, "orig", None) or exc
-        raise BadInput(f"{label} in {where}: {orig.__class__.__name__}: {inputs._scrub(orig, db_url)}") from None
-    finally:
-        engine.dispose()
+    """``job_inputs.connect``; the in-process DuckDB over files gets a memory limit (it spills beyond)."""
+    with inputs.connect(db_url, label) as conn:
+        if db_url == DUCKDB_FILES:
+            conn.exec_driver_sql(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")  # our constant, not input
+            conn.exec_driver_sql("SET preserve_insertion_order = false")
+        yield conn
 
 
 @dataclass
