@@ -225,7 +225,8 @@ def main() -> int:
                 proxy = CountingProxy(port)
                 direct = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
                 via = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/postgres"
-                for rows, engines in ((args.pg_memory_rows, ("sql", "memory")), (args.pg_rows, ("sql",))):
+                sizes = ((args.pg_memory_rows, ("sql", "memory")), (args.pg_rows, ("sql",)))
+                for rows, engines in [(n, e) for n, e in sizes if n > 0]:  # --pg-memory-rows 0: skip
                     name = f"inputs_{rows}"
                     print(f"generated {name} in {pg_table(direct, name, rows):.0f} s", flush=True)
                     for engine in engines:

@@ -130,15 +130,7 @@ def drift_query(src, features: list[FeatureBins], window: Window | None, dialect
     categorical: ``category`` as text. NULLs group as NULL (missing). ``cast_text`` names
     categorical columns to cast to text (those not known to be text already).
     """
-    cols = {}
-    for i, f in enumerate(features):
-        c = src.c[f.column]
-        if f.kind == "numeric":
-            v = numeric_value(c, dialect)
-            cols[f"a{i}"] = _bucket(v, f.edges, dialect)
-            cols[f"b{i}"] = _grid_code(v, f.grid, dialect)
-        else:
-            cols[f"c{i}"] = sa.cast(c, sa.String()) if f.column in cast_text else c
+    cols = _feature_columns(src, features, dialect, cast_text)
     inner = sa.select(*[e.label(k) for k, e in cols.items()]).select_from(src)
     if window is not None:
         inner = inner.where(window.clause(src.c[window.column]))
@@ -153,6 +145,41 @@ def drift_query(src, features: list[FeatureBins], window: Window | None, dialect
         .select_from(rows.join(idx, sa.true())).subquery("md_cells")
     e = expanded.c
     return sa.select(e.f, e.a, e.b, e.c, sa.func.count().label("n")).group_by(e.f, e.a, e.b, e.c)
+
+
+def grouping_sets_drift_query(src, features: list[FeatureBins], window: Window | None, dialect: str, *,
+                              cast_text=frozenset()):
+    """PostgreSQL: the same counts as ``drift_query`` in one pass with ``GROUP BY GROUPING SETS``
+    (one set per feature, hashed side by side), instead of unpivoting every row per feature.
+
+    Rows: ``g0 .. g{k-1}`` (``GROUPING()``: 0 for the row's own feature), then ``a{i}``, ``b{i}``
+    (numeric) or ``c{i}`` (categorical), then ``n``.
+    """
+    cols = _feature_columns(src, features, dialect, cast_text)
+    inner = sa.select(*[e.label(k) for k, e in cols.items()]).select_from(src)
+    if window is not None:
+        inner = inner.where(window.clause(src.c[window.column]))
+    rows = inner.subquery("md_rows")
+    sets, flags = [], []
+    for i, f in enumerate(features):
+        keys = [rows.c[f"a{i}"], rows.c[f"b{i}"]] if f.kind == "numeric" else [rows.c[f"c{i}"]]
+        sets.append(sa.tuple_(*keys))
+        flags.append(sa.func.grouping(*keys).label(f"g{i}"))
+    return sa.select(*flags, *[rows.c[k] for k in cols], sa.func.count().label("n")) \
+        .group_by(sa.func.grouping_sets(*sets))
+
+
+def _feature_columns(src, features: list[FeatureBins], dialect: str, cast_text) -> dict:
+    cols = {}
+    for i, f in enumerate(features):
+        c = src.c[f.column]
+        if f.kind == "numeric":
+            v = numeric_value(c, dialect)
+            cols[f"a{i}"] = _bucket(v, f.edges, dialect)
+            cols[f"b{i}"] = _grid_code(v, f.grid, dialect)
+        else:
+            cols[f"c{i}"] = sa.cast(c, sa.String()) if f.column in cast_text else c
+    return cols
 
 
 def duckdb_drift_query(src, features: list[FeatureBins], window: Window | None):

@@ -21,7 +21,7 @@ import pyarrow as pa
 from modeldash.instrumentation.accumulators import CategoryAccumulator, NumericAccumulator, counts_from_codes, \
     counts_from_histograms
 from modeldash.instrumentation.sql_pushdown import FeatureBins, Window, confusion_query, drift_query, \
-    duckdb_drift_query, error_sums_query, quality_checks_query
+    duckdb_drift_query, error_sums_query, grouping_sets_drift_query, quality_checks_query
 from modeldash.scripts import job_checks as checks
 from modeldash.scripts import job_inputs as inputs
 from modeldash.scripts.cli_common import BadInput
@@ -359,6 +359,9 @@ def drift_sql(source, model, profile: dict, prediction_column: str | None, ts: s
         if dialect == "duckdb":
             row = conn.execute(duckdb_drift_query(src.selectable, bins, window)).one()._mapping
             groups = [tuple(row.values())]
+        elif dialect == "postgresql":
+            stmt = grouping_sets_drift_query(src.selectable, bins, window, dialect, cast_text=cast)
+            groups = [_ungroup(r, len(bins)) for r in conn.execute(stmt).fetchall()]
         else:
             groups = conn.execute(drift_query(src.selectable, bins, window, dialect, cast_text=cast)).fetchall()
     if dialect == "duckdb":
@@ -371,6 +374,13 @@ def drift_sql(source, model, profile: dict, prediction_column: str | None, ts: s
     columns, pred = _split(model, bins, results, prediction_column)
     return Counted(columns, pred, rows, "sql", {"result_rows": len(groups), "result_bytes": _result_bytes(groups),
                                                  "dialect": dialect})
+
+
+def _ungroup(row, k: int) -> tuple:
+    """A GROUPING SETS row as ``drift_query``'s ``(feature, bin, code, category, rows)``."""
+    m = row._mapping
+    i = next(j for j in range(k) if m[f"g{j}"] == 0)
+    return i, m.get(f"a{i}"), m.get(f"b{i}"), m.get(f"c{i}"), m["n"]
 
 
 def _from_groups(groups, bins: list[FeatureBins]) -> tuple[int, list]:
