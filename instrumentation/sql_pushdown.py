@@ -152,21 +152,27 @@ def grouping_sets_drift_query(src, features: list[FeatureBins], window: Window |
     """PostgreSQL: the same counts as ``drift_query`` in one pass with ``GROUP BY GROUPING SETS``
     (one set per feature, hashed side by side), instead of unpivoting every row per feature.
 
-    Rows: ``g0 .. g{k-1}`` (``GROUPING()``: 0 for the row's own feature), then ``a{i}``, ``b{i}``
-    (numeric) or ``c{i}`` (categorical), then ``n``.
+    Rows as ``drift_query``'s: ``(feature_no, bin, code, category, rows)``, the feature told by
+    ``GROUPING()`` (0 for the set a row belongs to), so only five columns come back per group.
     """
     cols = _feature_columns(src, features, dialect, cast_text)
     inner = sa.select(*[e.label(k) for k, e in cols.items()]).select_from(src)
     if window is not None:
         inner = inner.where(window.clause(src.c[window.column]))
     rows = inner.subquery("md_rows")
-    sets, flags = [], []
+    sets, own = [], []
     for i, f in enumerate(features):
         keys = [rows.c[f"a{i}"], rows.c[f"b{i}"]] if f.kind == "numeric" else [rows.c[f"c{i}"]]
         sets.append(sa.tuple_(*keys))
-        flags.append(sa.func.grouping(*keys).label(f"g{i}"))
-    return sa.select(*flags, *[rows.c[k] for k in cols], sa.func.count().label("n")) \
-        .group_by(sa.func.grouping_sets(*sets))
+        own.append(sa.func.grouping(*keys) == _int(0))  # this row is feature i's group
+
+    def pick(prefix: str):
+        whens = [(own[i], rows.c[f"{prefix}{i}"]) for i in range(len(features)) if f"{prefix}{i}" in rows.c]
+        return sa.case(*whens, else_=sa.null()) if whens else sa.null()
+
+    feature = sa.case(*[(own[i], _int(i)) for i in range(len(features))], else_=sa.null())
+    return sa.select(feature.label("f"), pick("a").label("a"), pick("b").label("b"), pick("c").label("c"),
+                     sa.func.count().label("n")).group_by(sa.func.grouping_sets(*sets))
 
 
 def _feature_columns(src, features: list[FeatureBins], dialect: str, cast_text) -> dict:

@@ -361,7 +361,7 @@ def drift_sql(source, model, profile: dict, prediction_column: str | None, ts: s
             groups = [tuple(row.values())]
         elif dialect == "postgresql":
             stmt = grouping_sets_drift_query(src.selectable, bins, window, dialect, cast_text=cast)
-            groups = [_ungroup(r, len(bins)) for r in conn.execute(stmt).fetchall()]
+            groups = conn.execute(stmt).fetchall()
         else:
             groups = conn.execute(drift_query(src.selectable, bins, window, dialect, cast_text=cast)).fetchall()
     if dialect == "duckdb":
@@ -374,13 +374,6 @@ def drift_sql(source, model, profile: dict, prediction_column: str | None, ts: s
     columns, pred = _split(model, bins, results, prediction_column)
     return Counted(columns, pred, rows, "sql", {"result_rows": len(groups), "result_bytes": _result_bytes(groups),
                                                  "dialect": dialect})
-
-
-def _ungroup(row, k: int) -> tuple:
-    """A GROUPING SETS row as ``drift_query``'s ``(feature, bin, code, category, rows)``."""
-    m = row._mapping
-    i = next(j for j in range(k) if m[f"g{j}"] == 0)
-    return i, m.get(f"a{i}"), m.get(f"b{i}"), m.get(f"c{i}"), m["n"]
 
 
 def _from_groups(groups, bins: list[FeatureBins]) -> tuple[int, list]:
