@@ -21,6 +21,7 @@ from modeldash import __version__
 from modeldash.scripts import cmd_jobs
 from modeldash.scripts.cli_common import EXIT_FINDINGS, SPEC_ARG, guarded, read_spec
 from modeldash.scripts.cmd_live import demo
+from modeldash.scripts.cmd_preview import preview_cmd
 from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd
 from modeldash.scripts.cmd_test_rules import test_rules
 
@@ -97,19 +98,21 @@ def lint(target, prometheus_url, rate_interval):
       modeldash lint out/
       modeldash lint fleet.yaml --prometheus http://localhost:9090   # live: every panel has data
     """
-    from modeldash.scripts.lint_output import lint_files, read_tree
+    from modeldash.scripts.lint_output import lint_files
+    from modeldash.scripts.lint_tree import read_rendered_tree
     from modeldash.scripts.render import build_files
 
     if prometheus_url:
         from modeldash.scripts.cmd_live import check_reachable
 
         check_reachable(prometheus_url)
+    tree_problems = []
     if target and Path(target).is_dir():
-        files, fleet = read_tree(Path(target)), None
+        (files, tree_problems), fleet = read_rendered_tree(Path(target)), None
     else:
         fleet, _ = read_spec(target)
         files, _ = build_files(fleet, Path("out"))
-    problems = lint_files(files, fleet)
+    problems = sorted(tree_problems + lint_files(files, fleet))
     for p in problems:
         click.echo(str(p))
     _warn(files)
@@ -142,3 +145,4 @@ main.add_command(cmd_jobs.quality_job_cmd)
 main.add_command(diff_cmd)
 main.add_command(sync_cmd)
 main.add_command(demo)
+main.add_command(preview_cmd)
