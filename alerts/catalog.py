@@ -431,8 +431,10 @@ def _serving(b: _Builder, m):
     tr = th.traffic
     # sum() first: the recorded series carries labels, and a bare `or vector(0)` would add a
     # second, label-less series that is 0 whenever the model has traffic (and fire for every model).
+    # "Had traffic before" reads the same recording over the lookback: right after a Prometheus
+    # restart the recording does not exist yet, so the alert waits for it instead of seeing 0.
     now = f"sum({recorded.selector(recorded.REQUEST_RATE, t)})"
-    before = backend.request_rate(t, format_duration(tr.lookback))
+    before = f"sum(max_over_time({recorded.selector(recorded.REQUEST_RATE, t)}[{format_duration(tr.lookback)}]))"
     expr = f"({now} or vector(0)) and on () ({before} > 0)"
     feed = Feed(example_labels(backend.count_metric + backend.selector(t)), "counter")
     uid = make_uid("md", "ModelTrafficStopped", m.name, "")
