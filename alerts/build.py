@@ -42,16 +42,16 @@ __all__ = [
 ]
 
 
-def rule_uids(spec) -> list[str]:
+def rule_uids(spec, defs: list[AlertDefinition] | None = None) -> list[str]:
     """Stable uids of every generated Grafana rule (``[a-z0-9-]``, 1-40 chars, from name + model)."""
-    return [d.uid for d in alert_definitions(spec)]
+    return [d.uid for d in (alert_definitions(spec) if defs is None else defs)]
 
 
-def grafana_alerting_provisioning(spec) -> dict:
+def grafana_alerting_provisioning(spec, defs: list[AlertDefinition] | None = None) -> dict:
     """Grafana's alerting file-provisioning document (the k8s helper adds ``deleteRules``)."""
     return {
         "apiVersion": 1,
-        "groups": grafana_file_groups(spec),
+        "groups": grafana_file_groups(spec, defs),
         "contactPoints": grafana_file_contact_points(spec),
         "policies": grafana_file_policies(spec),
     }

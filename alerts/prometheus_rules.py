@@ -10,9 +10,9 @@ from collections import defaultdict
 
 from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template, render_template
 from modeldash.alerts.recording_rules import recording_rules
+from modeldash.alerts.sharding import alert_groups, recording_groups
 from modeldash.spec.base import format_duration
 
-RECORDING_GROUP = "modeldash-recording"
 RULES_FILE = "rules.yaml"  # tests live in prometheus/tests/ and load ../rules.yaml
 
 
@@ -35,26 +35,19 @@ def _annotations(d: AlertDefinition, value_ref: str) -> dict:
     }
 
 
-def _groups(defs: list[AlertDefinition]) -> dict[str, list[AlertDefinition]]:
-    groups: dict[str, list[AlertDefinition]] = defaultdict(list)
-    for d in defs:
-        groups[d.group].append(d)
-    return groups
-
-
-def prometheus_rules(spec) -> dict:
-    """A plain rules file (``rule_files`` / ``promtool check rules``): recording + alerting groups."""
+def prometheus_rules(spec, defs: list[AlertDefinition] | None = None) -> dict:
+    """A plain rules file (``rule_files`` / ``promtool check rules``): recording + alerting groups,
+    recording groups first (``sharding``: one per namespace; alerting: as the Grafana groups)."""
     interval = format_duration(spec.alerting.interval)
-    groups = []
-    recs = recording_rules(spec)
-    if recs:
-        groups.append({"name": RECORDING_GROUP, "interval": interval, "rules": [r.as_prometheus() for r in recs]})
-    for name, defs in sorted(_groups(alert_definitions(spec)).items()):
-        groups.append({"name": name, "interval": interval, "rules": [prometheus_alert_rule(d) for d in defs]})
+    defs = alert_definitions(spec) if defs is None else defs
+    groups = [{"name": name, "interval": interval, "rules": [r.as_prometheus() for r in recs]}
+              for name, recs in recording_groups(recording_rules(spec)).items()]
+    for name, group in alert_groups(defs).items():
+        groups.append({"name": name, "interval": interval, "rules": [prometheus_alert_rule(d) for d in group]})
     return {"groups": groups}
 
 
-def prometheus_rule_manifests(spec, release: str | None = None) -> list[dict]:
+def prometheus_rule_manifests(spec, release: str | None = None, rules: dict | None = None) -> list[dict]:
     """One PrometheusRule per group, labelled for kube-prometheus-stack's rule selector.
 
     Namespace, ``release`` and extra labels are the ``kubernetes`` section's, like every other
@@ -68,7 +61,7 @@ def prometheus_rule_manifests(spec, release: str | None = None) -> list[dict]:
         "release": release or target.release,
     }
     out = []
-    for group in prometheus_rules(spec)["groups"]:
+    for group in (rules or prometheus_rules(spec))["groups"]:
         out.append({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
@@ -93,14 +86,14 @@ def _expected(d: AlertDefinition, value: float, output_labels: dict) -> dict:
     }
 
 
-def promtool_tests(spec) -> dict[str, dict]:
+def promtool_tests(spec, defs: list[AlertDefinition] | None = None) -> dict[str, dict]:
     """``{alert name: promtool test document}``: every definition's cases, one file per alert name.
 
     Cases of same-name definitions with the same title, checks and step whose series do not
     overlap (other models, namespaces, features) are merged into one test group: promtool
     evaluates every rule at every step of every group, so fewer groups is most of the run time.
     """
-    defs = alert_definitions(spec)
+    defs = alert_definitions(spec) if defs is None else defs
     by_uid = {d.uid: d for d in defs}
     buckets: dict[str, list[dict]] = defaultdict(list)
     for d in defs:

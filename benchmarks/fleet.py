@@ -25,7 +25,36 @@ def fleet_data(n_models: int) -> dict:
             model["task"] = "classification"
             model["classes"] = {"a": 0.5, "b": 0.3, "c": 0.2}
         models.append(model)
-    # The platform alert group of 1,000 models (one rule per namespace and alert) outgrows the
-    # 262,144 bytes of client-side `kubectl apply`: a fleet this size applies server-side.
-    return {"name": "bench-fleet", "labels": {"team": "ml-platform"}, "models": models,
-            "kubernetes": {"server_side_apply": n_models > 300}}
+    return {"name": "bench-fleet", "labels": {"team": "ml-platform"}, "models": models}
+
+
+def spread_fleet_data(n_models: int, namespaces: int = 40) -> dict:
+    """A fleet as a new user's: models over ``namespaces`` namespaces and teams, 2-5 classes and
+    5-12 features each, every backend. Deterministic (no randomness): model i's shape is a
+    function of i, so two runs render the same output."""
+    models = []
+    for i in range(n_models):
+        backend = BACKENDS[i % len(BACKENDS)]
+        ns = f"ns-{(i * 7) % namespaces:02d}"
+        model = {
+            "name": f"m{i:04d}-{backend}",
+            "namespace": ns,
+            "backend": backend,
+            "features": [f"feat_{j}" for j in range(5 + (i * 5) % 8)],
+            "ground_truth": i % 3 != 0,
+            "owner_team": f"team-{(i * 7) % namespaces % 13:02d}",
+        }
+        if backend == "kserve":
+            model["error_backend"] = "istio"
+        if i % 4 == 3:
+            model["task"] = "regression"
+        else:
+            k = 2 + i % 4
+            model["task"] = "classification"
+            shares = [round(1 / k, 4)] * (k - 1)
+            model["classes"] = {**{f"c{j}": v for j, v in enumerate(shares)}, f"c{k - 1}": round(1 - sum(shares), 4)}
+        models.append(model)
+    return {"name": "spread-fleet", "labels": {"team": "ml-platform"}, "models": models}
+
+
+GENERATORS = {"fleet": fleet_data, "spread": spread_fleet_data}

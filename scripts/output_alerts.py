@@ -27,11 +27,11 @@ ALERTMANAGER = "alertmanager/alertmanager.yaml"
 
 def alert_files(ctx: RenderContext) -> dict[str, str]:
     spec = ctx.spec
-    defs, skipped = A.build_catalog(spec)
+    defs, skipped = ctx.catalog
     if not defs:
         ctx.summary.append("alerts: disabled (alerting.enabled is false)")
         return {}
-    groups = A.grafana_rule_groups(spec)
+    groups = A.grafana_rule_groups(spec, defs)
     objects = {
         GRAFANA_GROUPS: groups,
         CONTACT_POINTS: A.contact_points(spec),
@@ -39,13 +39,13 @@ def alert_files(ctx: RenderContext) -> dict[str, str]:
     }
     files = {path: dumps_json(obj) for path, obj in objects.items()}
     yaml_objects = {
-        GRAFANA_FILE: A.grafana_alerting_provisioning(spec),
-        PROM_RULES: A.prometheus_rules(spec),
+        GRAFANA_FILE: ctx.grafana_alerting,
+        PROM_RULES: ctx.prometheus_rules,
     }
     am = A.alertmanager_config(spec)
     if am:
         yaml_objects[ALERTMANAGER] = am
-    tests = A.promtool_tests(spec)
+    tests = A.promtool_tests(spec, defs)
     for name, doc in tests.items():
         yaml_objects[f"{PROM_TESTS_DIR}/{name}.yaml"] = doc
     files.update({path: dumps_yaml(obj) for path, obj in yaml_objects.items()})

@@ -133,14 +133,15 @@ def render_k8s(
         manifests = _Manifests()
         out.summary.append("k8s: no k8s/ tree (kubernetes.enabled: false)")
     for rel, m in manifests.items():
-        if m["kind"] == "ConfigMap":
-            _data, applied = km.configmap_sizes(m)
-            if out.largest is None or applied > out.largest[1]:
-                out.largest = (m["metadata"]["name"], applied)
-            shrink = "make the dashboard smaller" if "/dashboards/" in rel else "split it into smaller groups"
-            problem = km.size_problem(spec, m, rel, shrink)
-            if problem:
-                out.problems.append(problem)
+        # every object is measured (ConfigMaps, PrometheusRules, monitors): rule groups are
+        # sharded (alerts/sharding.py) so that generated groups never reach a limit
+        _data, applied = km.configmap_sizes(m)
+        if m["kind"] == "ConfigMap" and (out.largest is None or applied > out.largest[1]):
+            out.largest = (m["metadata"]["name"], applied)
+        shrink = "make the dashboard smaller" if "/dashboards/" in rel else "report it: generated groups are split to fit"
+        problem = km.size_problem(spec, m, rel, shrink)
+        if problem:
+            out.problems.append(problem)
         out.files[rel] = dump_yaml(m)
     out.manifests = len(manifests)
     out.objects = dict(manifests)
@@ -188,18 +189,14 @@ def kustomization_file(files: dict[str, str]) -> str:
     return dump_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
 
 
-def _alerting(spec: FleetSpec) -> tuple[dict, list[dict]]:
-    return alerts.grafana_alerting_provisioning(spec), list(alerts.prometheus_rule_manifests(spec))
-
-
 def k8s_files(ctx) -> dict[str, str]:
     """The output family: build, check sizes (exit 2 on a limit), record state, summarise."""
-    from modeldash.dashboards.build import build_dashboards
     from modeldash.scripts.errors import BadInput
 
     spec = ctx.spec
-    dashboards = [(d.uid, d.folder_title, d.json) for d in build_dashboards(spec)]
-    alerting, rules = _alerting(spec)
+    dashboards = [(d.uid, d.folder_title, d.json) for d in ctx.dashboards]
+    alerting = ctx.grafana_alerting
+    rules = alerts.prometheus_rule_manifests(spec, rules=ctx.prometheus_rules)
     result = render_k8s(spec, dashboards, alerting, rules, ctx.previous_manifest.get(MANIFEST_KEY))
     if result.problems:
         more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
