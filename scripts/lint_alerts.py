@@ -19,6 +19,7 @@ import yaml
 
 from modeldash.spec.base import UID_MAX, UID_RE, parse_duration
 from modeldash.scripts.schema_check import SchemaCheck
+from modeldash.scripts.serialise import loads_yaml
 
 from modeldash.scripts.output_alerts import (  # noqa: E402  (the paths the output family writes)
     ALERTMANAGER,
@@ -175,7 +176,7 @@ def _secrets(where: str, obj: Any, path: str = "") -> list[str]:
 def _load(rel: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    return json.loads(value) if rel.endswith(".json") else yaml.safe_load(value)
+    return json.loads(value) if rel.endswith(".json") else loads_yaml(value)
 
 
 def lint_alerts(files_or_objects: dict | Path | str | Iterable) -> list[str]:

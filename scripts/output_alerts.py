@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from modeldash.alerts import build as A
 from modeldash.scripts.render_context import RenderContext
-from modeldash.scripts.serialise import dumps_json, dumps_yaml
+from modeldash.scripts.serialise import dumps_json, dumps_yaml, dumps_yaml_json
 
 GRAFANA_GROUPS = "alerts/grafana-rule-groups.json"
 CONTACT_POINTS = "alerts/contact-points.json"
@@ -48,7 +48,9 @@ def alert_files(ctx: RenderContext) -> dict[str, str]:
     tests = A.promtool_tests(spec, defs)
     for name, doc in tests.items():
         yaml_objects[f"{PROM_TESTS_DIR}/{name}.yaml"] = doc
-    files.update({path: dumps_yaml(obj) for path, obj in yaml_objects.items()})
+    # the large documents as JSON-compatible YAML (orjson), the small hand-read one as YAML
+    files.update({path: dumps_yaml(obj) if path == ALERTMANAGER else dumps_yaml_json(obj)
+                  for path, obj in yaml_objects.items()})
     ctx.parsed.update(objects)
     ctx.parsed.update(yaml_objects)
     ctx.manifest["alert_rule_uids"] = sorted(d.uid for d in defs)

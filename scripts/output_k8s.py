@@ -17,7 +17,7 @@ from modeldash.k8s import manifests as km
 from modeldash.k8s.grafana_provisioning import dashboard_provider, datasource_provisioning
 from modeldash.k8s.deletions import plan_deletions
 from modeldash.spec.fleet import FleetSpec
-from modeldash.scripts.serialise import dumps_json
+from modeldash.scripts.serialise import dumps_json, dumps_yaml_json
 
 K8S = "k8s"
 PROVISIONING = "provisioning"
@@ -121,7 +121,7 @@ def render_k8s(
     # file in provisioning/alerting/ (Grafana reads every file there), beside modeldash.yaml
     # with contact points, policies and deleteRules.
     for f in km.alert_files(spec, alerting, plan.rule_uids):
-        text = dump_yaml(f.content)
+        text = dumps_yaml_json(f.content) if f.role == "group" else dump_yaml(f.content)
         manifests[f"{K8S}/alerting/{f.stem}.yaml"] = km.alert_configmap(spec, f.stem, text)
         if f.role == "group":
             out.files[f"{PROVISIONING}/alerting/{f.stem}.yaml"] = text
@@ -142,7 +142,8 @@ def render_k8s(
         problem = km.size_problem(spec, m, rel, shrink)
         if problem:
             out.problems.append(problem)
-        out.files[rel] = dump_yaml(m)
+        # a PrometheusRule holds a whole rule group: JSON-compatible YAML (orjson), as rules.yaml
+        out.files[rel] = dumps_yaml_json(m) if m["kind"] == "PrometheusRule" else dump_yaml(m)
     out.manifests = len(manifests)
     out.objects = dict(manifests)
     out.state = plan.state
