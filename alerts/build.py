@@ -9,9 +9,12 @@ from __future__ import annotations
 from modeldash.alerts.catalog import AlertDefinition, alert_definitions, build_catalog
 from modeldash.alerts.grafana_rules import grafana_file_groups, grafana_rule_groups
 from modeldash.alerts.prometheus_rules import (
+    TEST_RULES_DIR,
     count_cases,
     prometheus_rule_manifests,
     prometheus_rules,
+    promtool_suite,
+    promtool_test_rules,
     promtool_tests,
 )
 from modeldash.alerts.recording_rules import (
@@ -36,7 +39,7 @@ from modeldash.alerts.routing import (
 __all__ = [
     "AlertDefinition", "alert_definitions", "build_catalog", "grafana_rule_groups", "grafana_file_groups",
     "grafana_alerting_provisioning", "contact_points", "notification_policy_subtree", "alertmanager_config",
-    "prometheus_rules", "prometheus_rule_manifests", "promtool_tests", "count_cases", "rule_uids",
+    "prometheus_rules", "prometheus_rule_manifests", "promtool_tests", "promtool_test_rules", "promtool_suite", "count_cases", "rule_uids",
     "recording_rules", "recorded", "RECORDED_REQUEST_RATE", "RECORDED_LATENCY", "RECORDED_LATENCY_P50",
     "RECORDED_LATENCY_P95", "RECORDED_LATENCY_P99", "RECORDED_ERROR_RATIO", "RECORDED_NAMES",
 ]

@@ -8,6 +8,8 @@ Files (relative to the output folder):
   alerts/grafana-alerting.yaml      the same for Grafana's file provisioning (sidecar)
   prometheus/rules.yaml             alerting + recording rules (rule_files / promtool check rules)
   prometheus/tests/<Alert>.yaml     promtool unit tests, one file per alert name
+  prometheus/tests/rules/<Alert>.yaml  the rules that test file loads: its alert's and the
+                                    recording rules they read (not the whole fleet's)
   alertmanager/alertmanager.yaml    routing for the kube-prometheus-stack path (amtool check-config)
 """
 from __future__ import annotations
@@ -45,9 +47,10 @@ def alert_files(ctx: RenderContext) -> dict[str, str]:
     am = A.alertmanager_config(spec)
     if am:
         yaml_objects[ALERTMANAGER] = am
-    tests = A.promtool_tests(spec, defs)
+    tests, test_rules = A.promtool_suite(spec, defs)
     for name, doc in tests.items():
         yaml_objects[f"{PROM_TESTS_DIR}/{name}.yaml"] = doc
+        yaml_objects[f"{PROM_TESTS_DIR}/{A.TEST_RULES_DIR}/{name}.yaml"] = test_rules[name]
     # the large documents as JSON-compatible YAML (orjson), the small hand-read one as YAML
     files.update({path: dumps_yaml(obj) if path == ALERTMANAGER else dumps_yaml_json(obj)
                   for path, obj in yaml_objects.items()})
