@@ -13,7 +13,7 @@ from collections import Counter
 import re
 from dataclasses import dataclass, field
 
-from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text
+from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text, thin
 from modeldash.dashboards.panel_keys import panel_link
 from modeldash.spec.alerting import MANAGED_LABEL
 from modeldash.spec.base import format_duration, make_uid
@@ -489,7 +489,7 @@ def _traffic_cases(feed: Feed, floor: float, lookback: float, uid: str):
             Case("quiet just above the floor", series([(rate, busy), (floor + 0.05, end - busy)]),
                  [(stop_seen + f + 2, True)], {uid: floor + 0.05}),
             Case("quiet for a pause shorter than for", series([(rate, busy), (0, gap), (rate, end - busy - gap)]),
-                 [(m, False) for m in range(busy, end)]),
+                 [(m, False) for m in thin(list(range(busy, end)), 1)]),
             Case("quiet on steady traffic", series([(rate, end)]), [(end - 1, True)], {uid: rate}),
             Case("quiet for a model without traffic in the lookback (no data)",
                  [], [(lb + 15, False)]),
