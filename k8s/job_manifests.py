@@ -55,8 +55,31 @@ def model_spec_document(spec, model, fleet_doc: dict | None = None) -> dict:
     return doc
 
 
-def spec_configmap(spec, model, fleet_doc: dict | None = None) -> dict:
-    text = yaml.dump(model_spec_document(spec, model, fleet_doc), Dumper=_Dumper, sort_keys=True)
+class _SectionCache(dict):
+    """The YAML text of each top-level section of the fleet document, dumped once per render.
+
+    A block-style mapping with sorted keys is the concatenation of its keys' own dumps, so a
+    model's document is its own sections (``models``, the per-model ``jobs``/``kubernetes``)
+    and the shared ones, without dumping the shared ones once per model."""
+
+    def text(self, key: str, value) -> str:
+        if key not in self:
+            self[key] = yaml.dump({key: value}, Dumper=_Dumper, sort_keys=True)
+        return self[key]
+
+
+def model_spec_text(spec, model, fleet_doc: dict | None = None, cache: _SectionCache | None = None) -> str:
+    """``model_spec_document`` as YAML (what the spec ConfigMap holds)."""
+    doc = model_spec_document(spec, model, fleet_doc)
+    if cache is None:
+        return yaml.dump(doc, Dumper=_Dumper, sort_keys=True)
+    per_model = {"models"} | {section for section, _ in _PER_MODEL}
+    return "".join(yaml.dump({k: doc[k]}, Dumper=_Dumper, sort_keys=True) if k in per_model
+                   else cache.text(k, doc[k]) for k in sorted(doc))
+
+
+def spec_configmap(spec, model, fleet_doc: dict | None = None, cache: _SectionCache | None = None) -> dict:
+    text = model_spec_text(spec, model, fleet_doc, cache)
     return {
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": spec_configmap_name(model.name), "namespace": spec.jobs.namespace,
@@ -154,8 +177,9 @@ def job_manifests(spec) -> list[dict]:
     """Every object of the jobs: CronJobs, the spec ConfigMap and the Pushgateway ServiceMonitor."""
     out = []
     fleet_doc = fleet_document(spec)
+    cache = _SectionCache()
     for m in spec.models:
         jobs = enabled_jobs(spec, m)
         if jobs:
-            out += [spec_configmap(spec, m, fleet_doc), *(cronjob(spec, m, job) for job in jobs)]
+            out += [spec_configmap(spec, m, fleet_doc, cache), *(cronjob(spec, m, job) for job in jobs)]
     return out + [pushgateway_service_monitor(spec)]

@@ -18,6 +18,7 @@ import yaml
 from modeldash.k8s import manifests as km
 from modeldash.spec.base import dns_label_problem
 from modeldash.spec.kubernetes import label_value_problem, qualified_name_problem
+from modeldash.scripts.schema_check import SchemaCheck
 from modeldash.scripts.serialise import loads_yaml
 
 _CRDS = {
@@ -49,7 +50,7 @@ def crd_validator(kind: str, api_version: str):
     for version in crd["spec"]["versions"]:
         if f"{group}/{version['name']}" == api_version:
             schema = version["schema"]["openAPIV3Schema"]
-            return jsonschema.Draft7Validator(schema)
+            return SchemaCheck(schema)
     return None
 
 
