@@ -4,7 +4,7 @@
 #                 alertmanager, pushgateway, postgresql and kubectl when missing) and run the whole suite
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager prometheus-pushgateway postgresql
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager prometheus-pushgateway postgresql rsync
 
 .PHONY: render install test system-deps
 
@@ -16,7 +16,7 @@ render: install
 
 system-deps:
 	@missing=""; \
-	for bin in prometheus promtool amtool prometheus-pushgateway; do command -v $$bin >/dev/null || missing=1; done; \
+	for bin in prometheus promtool amtool prometheus-pushgateway rsync; do command -v $$bin >/dev/null || missing=1; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing=1; \
 	command -v kubectl >/dev/null || extra=kubernetes-client; \
 	if [ -n "$$missing$$extra" ]; then \

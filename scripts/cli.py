@@ -76,6 +76,7 @@ def render(spec, out_dir, no_lint, only):
     write_tree(files, Path(out_dir))
     for line in ctx.summary:
         click.echo(line)
+    _warn(files)
     click.echo(f"rendered {spec or 'the bundled example fleet'} -> {out_dir}/ ({len(files)} files)")
 
 
@@ -117,6 +118,7 @@ def lint(target, prometheus_url, rate_interval):
     problems = lint_files(files, fleet, parsed)
     for p in problems:
         click.echo(str(p))
+    _warn(files)
     live = 0
     if prometheus_url:
         from modeldash.scripts.cmd_live import dashboards_from_files, run_live_lint
@@ -128,6 +130,14 @@ def lint(target, prometheus_url, rate_interval):
     if live:
         sys.exit(live)
     click.echo(f"lint: {len(files)} files, no problems")
+
+
+def _warn(files) -> None:
+    """Warnings and notes (``scripts/lint_warnings.py``): printed, never a failure."""
+    from modeldash.scripts.lint_warnings import lint_warnings
+
+    for line in lint_warnings(files):
+        click.echo(line, err=True)
 
 
 # Commands defined in their own modules.
