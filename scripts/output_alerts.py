@@ -44,7 +44,7 @@ def alert_files(ctx: RenderContext) -> dict[str, str]:
         GRAFANA_FILE: ctx.grafana_alerting,
         PROM_RULES: ctx.prometheus_rules,
     }
-    am = A.alertmanager_config(spec)
+    am = A.alertmanager_config(spec, defs)
     if am:
         yaml_objects[ALERTMANAGER] = am
     tests, test_rules = A.promtool_suite(spec, defs)
