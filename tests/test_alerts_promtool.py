@@ -111,8 +111,9 @@ def test_a_broken_threshold_makes_promtool_fail(example_data, tmp_path):
     good = load_spec_data(example_data, "good")
     example_data["infrastructure"] = {"node_cpu": {"warning": 0.99}}
     broken = load_spec_data(example_data, "broken")
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(A.prometheus_rules(broken)))
+    (tmp_path / "tests" / "rules").mkdir(parents=True)
+    rules = tmp_path / "tests" / "rules" / "HighNodeCPUUsage.yaml"  # what the test file loads
+    rules.write_text(yaml.safe_dump(A.promtool_test_rules(broken)["HighNodeCPUUsage"]))
     doc = A.promtool_tests(good)["HighNodeCPUUsage"]
     (tmp_path / "tests" / "HighNodeCPUUsage.yaml").write_text(yaml.safe_dump(doc))
     proc = subprocess.run([PROMTOOL, "test", "rules", "HighNodeCPUUsage.yaml"], cwd=tmp_path / "tests",
@@ -120,7 +121,7 @@ def test_a_broken_threshold_makes_promtool_fail(example_data, tmp_path):
     assert proc.returncode != 0
     assert "FAILED" in proc.stdout + proc.stderr
     # and the same tests pass against the right rules
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(A.prometheus_rules(good)))
+    rules.write_text(yaml.safe_dump(A.promtool_test_rules(good)["HighNodeCPUUsage"]))
     proc = subprocess.run([PROMTOOL, "test", "rules", "HighNodeCPUUsage.yaml"], cwd=tmp_path / "tests",
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

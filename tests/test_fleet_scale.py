@@ -3,9 +3,11 @@ changes few files, the catalogue and dashboards are built once, promtool tests d
 with durations, and ``render --only`` writes what it names."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import orjson
 import pytest
@@ -17,28 +19,18 @@ from modeldash.scripts.output_k8s import render_k8s
 from modeldash.spec.fleet import load_spec_data
 
 PROMTOOL = shutil.which("promtool")
-BACKENDS = ["knative-legacy", "knative", "kserve", "istio"]
 
 
-def spread_fleet(n: int, namespaces: int = 40, features: int | None = None) -> dict:
-    """Models over 40 namespaces, 2-5 classes and 5-12 features (as benchmarks/fleet.py's spread)."""
-    models = []
-    for i in range(n):
-        backend = BACKENDS[i % 4]
-        m = {"name": f"m{i:04d}", "namespace": f"ns-{(i * 7) % namespaces:02d}", "backend": backend,
-             "features": [f"feat_{j}" for j in range(features or 5 + (i * 5) % 8)], "ground_truth": i % 3 != 0,
-             "owner_team": f"team-{i % 13:02d}"}
-        if backend == "kserve":
-            m["error_backend"] = "istio"
-        if i % 4 == 3:
-            m["task"] = "regression"
-        else:
-            k = 2 + i % 4
-            shares = [round(1 / k, 4)] * (k - 1)
-            m["task"] = "classification"
-            m["classes"] = {**{f"c{j}": v for j, v in enumerate(shares)}, f"c{k - 1}": round(1 - sum(shares), 4)}
-        models.append(m)
-    return {"name": "scale-fleet", "labels": {"team": "ml-platform"}, "models": models}
+def _generators():
+    """benchmarks/fleet.py: the same generated fleets the benchmarks render (pure data)."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "fleet.py"
+    spec = importlib.util.spec_from_file_location("bench_fleet", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+spread_fleet = _generators().spread_fleet_data  # 40 namespaces, 2-5 classes, 5-12 features
 
 
 def _alert_and_k8s_objects(spec):
@@ -77,11 +69,12 @@ def test_a_group_too_large_for_one_object_is_cut_into_stable_chunks():
     spec = load_spec_data(data, "wide.yaml")
     defs, groups, result = _alert_and_k8s_objects(spec)
     assert result.problems == []
-    mine = [g for g in groups if g["title"].startswith("modeldash-model-m0000")]
-    assert [g["title"] for g in mine][:2] == ["modeldash-model-m0000", "modeldash-model-m0000-2"]
+    model = spec.models[0].name
+    mine = [g for g in groups if g["title"].startswith(f"modeldash-model-{model}")]
+    assert [g["title"] for g in mine][:2] == [f"modeldash-model-{model}", f"modeldash-model-{model}-2"]
     assert all(len(g["rules"]) <= MAX_RULES for g in mine)
     uids = [r["uid"] for g in mine for r in g["rules"]]
-    assert len(uids) == len(set(uids)) == sum(d.model == "m0000" for d in defs)
+    assert len(uids) == len(set(uids)) == sum(d.model == model for d in defs)
 
 
 def test_adding_a_model_changes_few_files():
