@@ -1,8 +1,9 @@
 """``modeldash test-rules OUT``: run the generated promtool unit tests and report per alert.
 
-The tests ship with the rendered output (``OUT/prometheus/tests/<Alert>.yaml``, loading
-``../rules.yaml``), so anyone can re-run them with promtool alone; this command runs them all
-(in parallel, one promtool process per alert) and summarises them.
+The tests ship with the rendered output (``OUT/prometheus/tests/<Alert>.yaml``, each loading
+``rules/<Alert>.yaml``: its alert's rules and the recording rules they read), so anyone can
+re-run them with promtool alone; this command checks ``OUT/prometheus/rules.yaml`` and runs
+them all (in parallel, one promtool process per alert) and summarises them.
 """
 from __future__ import annotations
 

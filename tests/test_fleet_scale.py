@@ -186,3 +186,13 @@ def test_render_only_refuses_unknown_names(cli, tmp_path, example_data, write_sp
     example_data["outputs"] = ["dashbords"]
     result = cli("render", write_spec(example_data), "-o", tmp_path / "out")
     assert result.exit_code == 2 and "outputs[0]" in result.output and "Traceback" not in result.output
+
+
+def test_per_test_rules_are_the_shipped_rules(example_spec):
+    """The rules a test file loads are copies of rules.yaml's (same alert, expr, for, labels, annotations)."""
+    shipped = [orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for g in A.prometheus_rules(example_spec)["groups"]
+               for r in g["rules"]]
+    _tests, rules = A.promtool_suite(example_spec)
+    copies = [orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for doc in rules.values() for g in doc["groups"]
+              for r in g["rules"]]
+    assert copies and set(copies) <= set(shipped)
