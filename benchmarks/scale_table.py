@@ -4,7 +4,8 @@ Run by hand (nice -n 10 on a shared machine):
   python benchmarks/scale_table.py [--python PY] [--generator fleet|spread] [--sizes 30,100,1000]
                                    [--server-side-apply] [--test-rules]
 Each render is the command line in a fresh process (``PY -m modeldash render``), so a baseline
-checkout's interpreter can be measured with the same script. Peak is GNU time's max RSS.
+checkout's interpreter can be measured with the same script. Peak is GNU time's max RSS; cpu_s
+its user + system time (what to compare when the machine is shared and wall time is noise).
 """
 from __future__ import annotations
 
@@ -47,11 +48,12 @@ def measure(python: str, generator: str, n: int, ssa: bool, test_rules: bool) ->
         spec.write_text(yaml.safe_dump(data, sort_keys=False))
         out = Path(tmp) / "out"
         t0 = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "peak_kb=%M", python, "-m", "modeldash", "render", str(spec),
+        proc = subprocess.run(["/usr/bin/time", "-f", "peak_kb=%M cpu=%U+%S", python, "-m", "modeldash", "render", str(spec),
                                "-o", str(out)], capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        peak = re.search(r"peak_kb=(\d+)", proc.stderr)
+        peak = re.search(r"peak_kb=(\d+) cpu=([\d.]+)\+([\d.]+)", proc.stderr)
         row = {"generator": generator, "models": n, "server_side_apply": ssa, "wall_s": round(wall, 1),
+               "cpu_s": round(float(peak.group(2)) + float(peak.group(3)), 1) if peak else None,
                "peak_mb": round(int(peak.group(1)) / 1024) if peak else None}
         if proc.returncode:
             row["refused"] = (proc.stderr.strip().splitlines() or ["?"])[0][:200]
