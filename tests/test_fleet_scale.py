@@ -150,7 +150,7 @@ def test_a_year_long_for_still_passes_promtool(example_data, tmp_path):
     spec = load_spec_data(example_data, "f.yaml")
     tests, rules = A.promtool_suite(spec)
     (tmp_path / "rules").mkdir()
-    for name in ("ModelLatencyP95High", "ModelDriftHigh"):
+    for name in ("ModelLatencyP95High",):  # a rate() over histogram buckets: the hardest to sample sparsely
         assert tests[name]["evaluation_interval"] != "1m"
         (tmp_path / f"{name}.yaml").write_text(json.dumps(tests[name]))
         (tmp_path / "rules" / f"{name}.yaml").write_text(json.dumps(rules[name]))
