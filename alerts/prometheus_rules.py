@@ -48,6 +48,18 @@ def prometheus_rules(spec, defs: list[AlertDefinition] | None = None) -> dict:
     return {"groups": groups}
 
 
+def group_eval_order(rules: dict) -> list[str]:
+    """Every group of a rules file, recording groups first, for a promtool test's ``group_eval_order``.
+
+    The per-model alerts read recorded series: evaluated after the recording groups at each step,
+    they see this step's values, as the cases expect. promtool only orders the groups it is told
+    about (the others tie at 0 in no fixed order), so every group is listed.
+    """
+    groups = rules.get("groups", [])
+    recording = [g["name"] for g in groups if any("record" in r for r in g["rules"])]
+    return recording + [g["name"] for g in groups if g["name"] not in recording]
+
+
 def prometheus_rule_manifests(spec, release: str | None = None, rules: dict | None = None) -> list[dict]:
     """One PrometheusRule per group, labelled for kube-prometheus-stack's rule selector.
 
@@ -167,6 +179,8 @@ def _suite(spec, defs) -> tuple[dict[str, dict], dict[str, dict]]:
         by_name[d.name].append(d)
     recs = recording_rules(spec)
     rules = {stem: _rules_for(by_name[stem.split("-every-")[0]], recs) for stem in files}
+    for stem, doc in files.items():  # the alerts read this step's recorded values (see group_eval_order)
+        doc["group_eval_order"] = group_eval_order(rules[stem])
     return files, rules
 
 

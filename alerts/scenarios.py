@@ -302,7 +302,14 @@ def humanize_duration(v: float) -> str:
         if m:
             return f"{sign}{m}m {s}s"
         return f"{sign}{_g4(abs(v))}s"
-    return _g4(v) + "s"  # sub-second durations do not occur in these alerts
+    if v == 0 or v != v:
+        return _g4(v) + ("s" if v == 0 else "")
+    prefix = ""
+    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):  # sub-second latencies: 750ms
+        if abs(v) >= 1:
+            break
+        prefix, v = p, v * 1000
+    return f"{_g4(v)}{prefix}s"
 
 
 def _g4(v: float) -> str:

@@ -1,6 +1,6 @@
 """The fleet overview: every model's traffic, p95 latency, error ratio and worst drift.
 
-The serving panels read the recorded per-model series (``recording_rules``): one query per
+The serving panels read the recorded per-model series (``datasources/recorded.py``): one query per
 panel whatever the fleet's size and backends, in seconds and ratios. Each series carries a
 ``model`` label and a data link to that model's dashboard.
 """
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import grafanalib.core as g
 
-from modeldash.alerts import recording_rules as rr
 from modeldash.dashboards.layout import GRID_WIDTH, Slot, assemble, custom_variable, dashboard_link
 from modeldash.spec.fleet import FleetSpec, dashboard_uid
 from modeldash.datasources import metrics as m
+from modeldash.datasources import recorded
+from modeldash.datasources.selectors import per_model
 from modeldash.panels.common import PERCENT_UNIT, REQ_RATE, SHORT, Query, levels, timeseries
 
 # A data link on every series; the schema types field links like dashboard links.
@@ -40,16 +41,12 @@ def models_table(spec: FleetSpec):
     )
 
 
-def _recorded(name: str, how: str = "max") -> str:
-    return f'{how} by (model) ({name}{{model=~"$model"}})'
-
-
 def traffic(spec: FleetSpec):
     return _linked(timeseries(
         "Traffic per model",
         "Requests per second of every model (recording rule model:requests:rate5m). A model dropping to zero "
         "while others keep traffic is an outage of that model; click a series to open its dashboard.",
-        [Query(_recorded(rr.RECORDED_REQUEST_RATE, "sum"), "{{model}}")],
+        [Query(per_model(recorded.REQUEST_RATE, "sum"), "{{model}}")],
         REQ_RATE,
     ))
 
@@ -61,7 +58,7 @@ def latency_p95(spec: FleetSpec):
         "95th-percentile latency of every model in seconds, whatever its backend's unit (recording rule "
         "model:request_latency_seconds:p95_5m). Lines: the fleet's default p95 warning and critical levels "
         "(models may override them).",
-        [Query(_recorded(rr.RECORDED_LATENCY_P95), "{{model}}")],
+        [Query(per_model(recorded.LATENCY_P95), "{{model}}")],
         "s",
         levels(t.warning, t.critical),
         min_value=0,
@@ -74,7 +71,7 @@ def error_ratio(spec: FleetSpec):
         "5xx error ratio per model",
         "Share of requests failing with 5xx, per model (recording rule model:request_errors_5xx:ratio_rate5m; "
         "models without a status-code source have none).",
-        [Query(_recorded(rr.RECORDED_ERROR_RATIO), "{{model}}")],
+        [Query(per_model(recorded.ERROR_RATIO), "{{model}}")],
         PERCENT_UNIT,
         levels(t.warning, t.critical),
         min_value=0,
@@ -86,7 +83,7 @@ def worst_drift(spec: FleetSpec):
         "Worst feature drift per model",
         "The highest drift score of any feature of each model. Above the line (the fleet default threshold), "
         "open the model's dashboard to see which feature moved.",
-        [Query(_recorded(m.DRIFT_SCORE.name), "{{model}}")],
+        [Query(per_model(m.DRIFT_SCORE.name), "{{model}}")],
         SHORT,
         levels(spec.defaults.thresholds.drift.threshold),
         min_value=0,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from modeldash.spec.fleet import FleetSpec, ModelSpec
 from modeldash.datasources import metrics as m
+from modeldash.datasources import model_signals as signals
 from modeldash.panels.common import PERCENT_UNIT, RATE, SHORT, Query, floor_levels, levels, timeseries
 
 
@@ -14,10 +15,7 @@ def class_share(spec: FleetSpec, model: ModelSpec):
     """Share of each predicted class, with each class's training baseline drawn beside it."""
     if model.task != "classification":
         return None
-    sel = m.PREDICTIONS.selector(model=model.name)
-    by_class = f"sum by ({m.CLASS_LABEL}) (rate({sel}[{RATE}]))"
-    total = f"sum(rate({sel}[{RATE}]))"
-    queries = [Query(f"{by_class} / ignoring ({m.CLASS_LABEL}) group_left () {total}", f"{{{{{m.CLASS_LABEL}}}}}")]
+    queries = [Query(signals.class_shares(model.name, RATE), f"{{{{{m.CLASS_LABEL}}}}}")]
     queries += [Query(f"vector({share:g})", f"{name} baseline") for name, share in sorted(model.classes.items())]
     tol = model.thresholds.class_share
     return timeseries(
@@ -35,7 +33,7 @@ def class_share(spec: FleetSpec, model: ModelSpec):
 def confidence(spec: FleetSpec, model: ModelSpec):
     if model.task != "classification":
         return None
-    q = lambda p: f"histogram_quantile({p}, sum by (le) (rate({m.CONFIDENCE.bucket(model=model.name)}[{RATE}])))"  # noqa: E731
+    q = lambda p: signals.histogram_quantile(m.CONFIDENCE, p, model.name, RATE)  # noqa: E731
     return timeseries(
         "Prediction confidence",
         "Median and 10th-percentile confidence (top-class probability) of predictions. A falling low tail "
@@ -50,7 +48,7 @@ def confidence(spec: FleetSpec, model: ModelSpec):
 def prediction_value(spec: FleetSpec, model: ModelSpec):
     if model.task != "regression":
         return None
-    q = lambda p: f"histogram_quantile({p}, sum by (le) (rate({m.PREDICTION_VALUE.bucket(model=model.name)}[{RATE}])))"  # noqa: E731
+    q = lambda p: signals.histogram_quantile(m.PREDICTION_VALUE, p, model.name, RATE)  # noqa: E731
     return timeseries(
         "Predicted value distribution",
         "10th, 50th and 90th percentile of the predicted value. A shifted or narrowed band means the output "
@@ -62,7 +60,7 @@ def prediction_value(spec: FleetSpec, model: ModelSpec):
 
 def drift(spec: FleetSpec, model: ModelSpec):
     d = model.thresholds.drift
-    expr = f"max by (feature) ({m.DRIFT_SCORE.selector(model=model.name, method=d.method)})"
+    expr = signals.drift_score(model.name, d.method)
     overrides = [f"{f.name} {f.threshold:g}" for f in model.features if f.threshold is not None]
     extra = f" (per-feature thresholds: {', '.join(overrides)})" if overrides else ""
     return timeseries(
@@ -82,10 +80,9 @@ def quality(spec: FleetSpec, model: ModelSpec):
     if not model.ground_truth:
         return None
     q = model.thresholds.quality
-    sel = {"model": model.name}
     if model.task == "classification":
-        queries = [Query(m.ACCURACY.selector(**sel), "accuracy")] + [
-            Query(metric.selector(**sel, target_class=m.MACRO), f"{metric.name.removeprefix('model_')} (macro)")
+        queries = [Query(signals.quality(m.ACCURACY, model.name), "accuracy")] + [
+            Query(signals.quality(metric, model.name, target_class=m.MACRO), f"{metric.name.removeprefix('model_')} (macro)")
             for metric in (m.PRECISION, m.RECALL, m.F1)
         ]
         floor = q.accuracy_min if q.accuracy_min is not None else q.recall_min
@@ -100,7 +97,7 @@ def quality(spec: FleetSpec, model: ModelSpec):
             min_value=0,
             max_value=1,
         )
-    queries = [Query(m.RMSE.selector(**sel), "RMSE"), Query(m.MAE.selector(**sel), "MAE")]
+    queries = [Query(signals.quality(m.RMSE, model.name), "RMSE"), Query(signals.quality(m.MAE, model.name), "MAE")]
     return timeseries(
         "Error against ground truth",
         "RMSE and MAE of predictions against delayed labels, from the quality job. Above the line fires "

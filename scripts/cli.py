@@ -21,6 +21,7 @@ from modeldash import __version__
 from modeldash.scripts import cmd_jobs
 from modeldash.scripts.cli_common import EXIT_FINDINGS, SPEC_ARG, guarded, read_spec
 from modeldash.scripts.cmd_live import demo
+from modeldash.scripts.cmd_preview import preview_cmd
 from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd
 from modeldash.scripts.cmd_test_rules import test_rules
 
@@ -148,3 +149,4 @@ main.add_command(cmd_jobs.quality_job_cmd)
 main.add_command(diff_cmd)
 main.add_command(sync_cmd)
 main.add_command(demo)
+main.add_command(preview_cmd)

@@ -128,12 +128,30 @@ def test_per_model_alerts_carry_labels_annotations_and_panel_link(example_spec):
     assert "$values.B.Value" in rule["annotations"]["description"]
 
 
-def test_latency_threshold_in_the_backend_unit(example_spec):
+def test_latency_alerts_read_recorded_seconds(example_spec):
     by = {(d.name, d.model): d for d in A.alert_definitions(example_spec)}
-    fraud = by[("ModelLatencyP95High", "fraud-detector")]  # knative-legacy: milliseconds
-    assert fraud.threshold == 500 and "revision_request_latencies_bucket" in fraud.expr
+    recs = {(r.record, r.labels["model"]): r for r in A.recording_rules(example_spec)}
+    fraud = by[("ModelLatencyP95High", "fraud-detector")]  # knative-legacy: a millisecond histogram
+    assert fraud.threshold == 0.5 and fraud.expr == \
+        'model:request_latency_seconds:p95_5m{model="fraud-detector", namespace="fraud"}'
+    assert "revision_request_latencies_bucket" in recs[(A.RECORDED_LATENCY_P95, "fraud-detector")].expr
+    assert fraud.summary == "p95 latency of fraud-detector above 500 ms" and fraud.value_format == "duration"
     price = by[("ModelLatencyP95High", "price-regressor")]  # kserve model server: seconds
     assert price.threshold == 0.2 and by[("ModelLatencyP95Critical", "price-regressor")].threshold == 0.8
+    # the value prints as a duration, so it reads right whatever the histogram's unit
+    rule = next(r for g in A.prometheus_rules(example_spec)["groups"] for r in g["rules"]
+                if r.get("alert") == "ModelLatencyP95High")
+    assert "$value | humanizeDuration" in rule["annotations"]["description"]
+
+
+def test_error_and_traffic_alerts_read_recorded_series(example_spec):
+    for d in A.alert_definitions(example_spec):
+        if d.name == "ModelErrorRateHigh":
+            assert d.expr == f'{A.RECORDED_ERROR_RATIO}{{model="{d.model}", namespace="{d.namespace}"}}'
+        if d.name == "ModelTrafficStopped":
+            # sum() first: the recorded series has labels, a bare `or vector(0)` would add a second series
+            assert d.expr.startswith(f'(sum({A.RECORDED_REQUEST_RATE}{{model="{d.model}", namespace="{d.namespace}"}}) '
+                                     "or vector(0)) and on () (")
 
 
 def test_traffic_stopped_fires_on_vanished_series_and_nodata_choices(example_spec):
@@ -178,7 +196,7 @@ def test_forbidden_outdated_metric_names_never_appear(example_spec):
 
 def test_recording_rules_normalised_to_seconds(example_spec):
     recs = {(r.record, r.labels["model"]): r for r in A.recording_rules(example_spec)}
-    assert recs[(A.RECORDED_LATENCY_P95, "fraud-detector")].expr.endswith("* 0.001")  # ms histogram
+    assert recs[(A.RECORDED_LATENCY_P95, "fraud-detector")].expr.endswith(" * 0.001")  # ms histogram
     assert "* 0.001" not in recs[(A.RECORDED_LATENCY_P95, "churn-classifier")].expr
     for (_, model), r in recs.items():
         assert set(r.labels) == {"model", "namespace"}
