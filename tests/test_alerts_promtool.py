@@ -130,23 +130,23 @@ def test_a_broken_threshold_makes_promtool_fail(example_data, tmp_path):
 
 @needs_promtool
 def test_serving_alert_tests_need_the_recording_rules(example_spec, tmp_path):
-    """The serving alerts read model:* series: their tests load the recording rules and order
-    them first; without the recording group the same tests fail."""
-    rules = A.prometheus_rules(example_spec)
-    doc = A.promtool_tests(example_spec)["ModelErrorRateHigh"]
-    assert doc["group_eval_order"][0] == "modeldash-recording"
+    """The serving alerts read model:* series: their tests load the recording rules they read
+    (in their own rules file) and order them first; without the recording group they fail."""
+    tests, test_rules = A.promtool_suite(example_spec)
+    rules, doc = test_rules["ModelErrorRateHigh"], tests["ModelErrorRateHigh"]
+    assert doc["group_eval_order"][0] == "recording"
     assert sorted(doc["group_eval_order"]) == sorted(g["name"] for g in rules["groups"])
-    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "rules").mkdir(parents=True)
     (tmp_path / "tests" / "ModelErrorRateHigh.yaml").write_text(yaml.safe_dump(doc))
 
     def run(groups):
-        (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": groups}))
+        (tmp_path / "tests" / "rules" / "ModelErrorRateHigh.yaml").write_text(yaml.safe_dump({"groups": groups}))
         return subprocess.run([PROMTOOL, "test", "rules", "ModelErrorRateHigh.yaml"], cwd=tmp_path / "tests",
                               capture_output=True, text=True)
 
     ok = run(rules["groups"])
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    alerts_only = [g for g in rules["groups"] if g["name"] != "modeldash-recording"]
+    alerts_only = [g for g in rules["groups"] if g["name"] != "recording"]
     doc["group_eval_order"] = [g["name"] for g in alerts_only]
     (tmp_path / "tests" / "ModelErrorRateHigh.yaml").write_text(yaml.safe_dump(doc))
     broken = run(alerts_only)
