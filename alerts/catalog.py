@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from modeldash.spec.alert_names import ALERT_NAMES
-from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text, spread_minutes
+from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text, thin
 from modeldash.alerts.slo_rules import add_slo_alerts
 from modeldash.dashboards.panel_keys import panel_link
 from modeldash.spec.alerting import MANAGED_LABEL
@@ -476,7 +476,7 @@ def _traffic_cases(feed: Feed, floor: float, lookback: float, uid: str):
             Case("quiet just above the floor", series([(rate, busy), (floor + 0.05, end - busy)]),
                  [(stop_seen + f + 2, True)], {uid: floor + 0.05}),
             Case("quiet for a pause shorter than for", series([(rate, busy), (0, gap), (rate, end - busy - gap)]),
-                 [(m, False) for m in spread_minutes(busy, end)]),
+                 [(m, False) for m in thin(list(range(busy, end)), 1)]),
             Case("quiet on steady traffic", series([(rate, end)]), [(end - 1, True)], {uid: rate}),
             Case("quiet for a model without traffic in the lookback (no data)",
                  [], [(lb + 15, False)]),

@@ -7,9 +7,8 @@ minors), all server-side expressions with ``datasourceUid: "__expr__"``. Never
 """
 from __future__ import annotations
 
-from collections import defaultdict
-
 from modeldash.alerts.catalog import AlertDefinition, alert_definitions, render_template
+from modeldash.alerts.sharding import alert_groups
 from modeldash.spec.base import format_duration
 
 EXPR_UID = "__expr__"
@@ -71,13 +70,14 @@ def _annotations(d: AlertDefinition) -> dict:
     }
 
 
-def api_rule(spec, d: AlertDefinition) -> dict:
-    """A ProvisionedAlertRule (``/api/v1/provisioning/alert-rules``)."""
+def api_rule(spec, d: AlertDefinition, group: str | None = None) -> dict:
+    """A ProvisionedAlertRule (``/api/v1/provisioning/alert-rules``) of rule group ``group``
+    (the sharded group, ``alerts/sharding.py``; the catalogue's when not given)."""
     return {
         "uid": d.uid,
         "orgID": spec.alerting.grafana.org_id,
         "folderUID": spec.folder_uid,
-        "ruleGroup": d.group,
+        "ruleGroup": group or d.group,
         "title": d.title,
         "condition": "C",
         "data": rule_data(d, spec.datasource.uid),
@@ -90,20 +90,19 @@ def api_rule(spec, d: AlertDefinition) -> dict:
     }
 
 
-def _grouped(spec) -> dict[str, list[AlertDefinition]]:
-    groups: dict[str, list[AlertDefinition]] = defaultdict(list)
-    for d in alert_definitions(spec):
-        groups[d.group].append(d)
-    return dict(sorted(groups.items()))
+def _grouped(spec, defs: list[AlertDefinition] | None) -> dict[str, list[AlertDefinition]]:
+    return alert_groups(alert_definitions(spec) if defs is None else defs)
 
 
-def grafana_rule_groups(spec) -> list[dict]:
-    """Rule groups in the API shape (``PUT /api/v1/provisioning/folder/{uid}/rule-groups/{group}``)."""
+def grafana_rule_groups(spec, defs: list[AlertDefinition] | None = None) -> list[dict]:
+    """Rule groups in the API shape (``PUT /api/v1/provisioning/folder/{uid}/rule-groups/{group}``).
+
+    ``defs``: the catalogue when the caller built it already (render builds it once)."""
     interval = int(spec.alerting.interval)
     return [
         {"title": name, "folderUid": spec.folder_uid, "interval": interval,
-         "rules": [api_rule(spec, d) for d in defs]}
-        for name, defs in _grouped(spec).items()
+         "rules": [api_rule(spec, d, name) for d in group]}
+        for name, group in _grouped(spec, defs).items()
     ]
 
 
@@ -128,11 +127,11 @@ def file_rule(spec, d: AlertDefinition) -> dict:
     }
 
 
-def grafana_file_groups(spec) -> list[dict]:
+def grafana_file_groups(spec, defs: list[AlertDefinition] | None = None) -> list[dict]:
     interval = format_duration(spec.alerting.interval)
     org = spec.alerting.grafana.org_id
     return [
         {"orgId": org, "name": name, "folder": spec.grafana.folder, "interval": interval,
-         "rules": [file_rule(spec, d) for d in defs]}
-        for name, defs in _grouped(spec).items()
+         "rules": [file_rule(spec, d) for d in group]}
+        for name, group in _grouped(spec, defs).items()
     ]

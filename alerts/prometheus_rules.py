@@ -10,11 +10,12 @@ from collections import defaultdict
 
 from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template, render_template
 from modeldash.alerts.recording_rules import recording_rules
-from modeldash.alerts.slo_rules import slo_rule_groups
+from modeldash.alerts.sharding import alert_groups, recording_groups
+from modeldash.alerts.slo_rules import slo_recording_rules, slo_rule_groups
 from modeldash.spec.base import format_duration
 
-RECORDING_GROUP = "modeldash-recording"
-RULES_FILE = "rules.yaml"  # tests live in prometheus/tests/ and load ../rules.yaml
+RULES_FILE = "rules.yaml"
+TEST_RULES_DIR = "rules"  # prometheus/tests/rules/<test>.yaml: the rules one test file loads
 
 
 def prometheus_alert_rule(d: AlertDefinition) -> dict:
@@ -36,23 +37,16 @@ def _annotations(d: AlertDefinition, value_ref: str) -> dict:
     }
 
 
-def _groups(defs: list[AlertDefinition]) -> dict[str, list[AlertDefinition]]:
-    groups: dict[str, list[AlertDefinition]] = defaultdict(list)
-    for d in defs:
-        groups[d.group].append(d)
-    return groups
-
-
-def prometheus_rules(spec) -> dict:
-    """A plain rules file (``rule_files`` / ``promtool check rules``): recording + alerting groups."""
+def prometheus_rules(spec, defs: list[AlertDefinition] | None = None) -> dict:
+    """A plain rules file (``rule_files`` / ``promtool check rules``): recording + alerting groups,
+    recording groups first (``sharding``: one per namespace; alerting: as the Grafana groups)."""
     interval = format_duration(spec.alerting.interval)
-    groups = []
-    recs = recording_rules(spec)
-    if recs:
-        groups.append({"name": RECORDING_GROUP, "interval": interval, "rules": [r.as_prometheus() for r in recs]})
+    defs = alert_definitions(spec) if defs is None else defs
+    groups = [{"name": name, "interval": interval, "rules": [r.as_prometheus() for r in recs]}
+              for name, recs in recording_groups(recording_rules(spec)).items()]
     groups += slo_rule_groups(spec, interval)  # before the alerts: promtool evaluates groups in order
-    for name, defs in sorted(_groups(alert_definitions(spec)).items()):
-        groups.append({"name": name, "interval": interval, "rules": [prometheus_alert_rule(d) for d in defs]})
+    for name, group in alert_groups(defs).items():
+        groups.append({"name": name, "interval": interval, "rules": [prometheus_alert_rule(d) for d in group]})
     return {"groups": groups}
 
 
@@ -68,7 +62,7 @@ def group_eval_order(rules: dict) -> list[str]:
     return recording + [g["name"] for g in groups if g["name"] not in recording]
 
 
-def prometheus_rule_manifests(spec, release: str | None = None) -> list[dict]:
+def prometheus_rule_manifests(spec, release: str | None = None, rules: dict | None = None) -> list[dict]:
     """One PrometheusRule per group, labelled for kube-prometheus-stack's rule selector.
 
     Namespace, ``release`` and extra labels are the ``kubernetes`` section's, like every other
@@ -82,7 +76,7 @@ def prometheus_rule_manifests(spec, release: str | None = None) -> list[dict]:
         "release": release or target.release,
     }
     out = []
-    for group in prometheus_rules(spec)["groups"]:
+    for group in (rules or prometheus_rules(spec))["groups"]:
         out.append({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
@@ -107,29 +101,47 @@ def _expected(d: AlertDefinition, value: float, output_labels: dict) -> dict:
     }
 
 
-def promtool_tests(spec) -> dict[str, dict]:
-    """``{alert name: promtool test document}``: every definition's cases, one file per alert name.
+def promtool_tests(spec, defs: list[AlertDefinition] | None = None) -> dict[str, dict]:
+    """``{test name: promtool test document}``: every definition's cases, one file per alert name
+    (and per evaluation interval, when long ``for`` durations give a name's cases another one,
+    ``<Alert>-every-<N>m``). Each loads ``rules/<test name>.yaml`` (``promtool_test_rules``).
 
     Cases of same-name definitions with the same title, checks and step whose series do not
     overlap (other models, namespaces, features) are merged into one test group: promtool
     evaluates every rule at every step of every group, so fewer groups is most of the run time.
     """
-    defs = alert_definitions(spec)
+    return _suite(spec, defs)[0]
+
+
+def promtool_test_rules(spec, defs: list[AlertDefinition] | None = None) -> dict[str, dict]:
+    """``{test name: rules document}``: only the rules of the test file's alert, plus the recording
+    rules they read, so promtool evaluates tens of rules per step instead of the whole fleet's."""
+    return _suite(spec, defs)[1]
+
+
+def promtool_suite(spec, defs: list[AlertDefinition] | None = None) -> tuple[dict[str, dict], dict[str, dict]]:
+    """``(promtool_tests, promtool_test_rules)`` built together (what render writes)."""
+    return _suite(spec, defs)
+
+
+def _suite(spec, defs) -> tuple[dict[str, dict], dict[str, dict]]:
+    defs = alert_definitions(spec) if defs is None else defs
     by_uid = {d.uid: d for d in defs}
-    buckets: dict[str, list[dict]] = defaultdict(list)
+    buckets: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for d in defs:
         if d.scenario is None:
             continue
         for case in d.scenario.cases(d.uid, d.for_):
+            every = max(d.scenario.step, case.every)
             key = (case.name, tuple(case.checks), d.scenario.step)
             names = {s["series"] for s in case.series}
-            for bucket in buckets[d.name]:
+            for bucket in buckets[(d.name, every)]:
                 if bucket["key"] == key and not (bucket["names"] & names):
                     break
             else:
                 bucket = {"key": key, "names": set(), "series": [], "values": {}, "titles": [],
                           "background": None, "step": d.scenario.step}
-                buckets[d.name].append(bucket)
+                buckets[(d.name, every)].append(bucket)
             bucket["names"] |= names
             bucket["series"] += case.series
             bucket["values"].update(case.values)
@@ -137,14 +149,15 @@ def promtool_tests(spec) -> dict[str, dict]:
             bg = {s["series"]: s for s in case.background}
             bucket["background"] = bg if bucket["background"] is None else {
                 k: v for k, v in bucket["background"].items() if k in bg}
+    smallest = {}
+    for name, every in sorted(buckets):
+        smallest.setdefault(name, every)
     files: dict[str, dict] = {}
-    order = group_eval_order(prometheus_rules(spec))
-    for name, name_buckets in buckets.items():
-        step = name_buckets[0]["step"]
-        doc = {"rule_files": [f"../{RULES_FILE}"], "evaluation_interval": f"{step}m", "group_eval_order": order,
-               "tests": []}
+    for (name, every), name_buckets in sorted(buckets.items()):
+        stem = name if every == smallest[name] else f"{name}-every-{every}m"
+        doc = {"rule_files": [f"{TEST_RULES_DIR}/{stem}.yaml"], "evaluation_interval": f"{every}m", "tests": []}
         for bucket in name_buckets:
-            case_name, checks, _ = bucket["key"]
+            case_name, checks, step = bucket["key"]
             series = bucket["series"] + [s for k, s in sorted((bucket["background"] or {}).items())
                                          if k not in bucket["names"]]
             alert_tests = []
@@ -162,8 +175,36 @@ def promtool_tests(spec) -> dict[str, dict]:
                 "input_series": series or [{"series": 'up{job="modeldash-test"}', "values": "1"}],
                 "alert_rule_test": alert_tests,
             })
-        files[name] = doc
-    return files
+        files[stem] = doc
+    by_name: dict[str, list[AlertDefinition]] = defaultdict(list)
+    for d in defs:
+        by_name[d.name].append(d)
+    # model:* recordings, then the SLO ones (some read others: one group keeps that order)
+    recs = recording_rules(spec) + [r for m in spec.models for r in slo_recording_rules(spec, m)]
+    rules = {stem: _rules_for(by_name[stem.split("-every-")[0]], recs) for stem in files}
+    for stem, doc in files.items():  # the alerts read this step's recorded values (see group_eval_order)
+        doc["group_eval_order"] = group_eval_order(rules[stem])
+    return files, rules
+
+
+def _rules_for(own: list[AlertDefinition], all_recs: list) -> dict:
+    """A rules file of one alert's rules and the recording rules their expressions read.
+
+    No group ``interval``: promtool would let it override the test file's evaluation_interval."""
+    models = {d.model for d in own}
+    text = " ".join(d.condition for d in own)
+    names = {r.record for r in all_recs}
+    read: set[str] = set()
+    while True:  # what the alerts read, and what those recordings read in turn
+        found = {n for n in names - read if n in text}
+        if not found:
+            break
+        read |= found
+        text = " ".join(r.expr for r in all_recs if r.record in found)
+    recs = [r for r in all_recs if r.record in read and (None in models or r.labels.get("model") in models)]
+    groups = [{"name": "recording", "rules": [r.as_prometheus() for r in recs]}] if recs else []
+    groups.append({"name": own[0].name, "rules": [prometheus_alert_rule(d) for d in own]})
+    return {"groups": groups}
 
 
 def count_cases(tests: dict[str, dict]) -> int:

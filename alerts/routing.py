@@ -139,8 +139,10 @@ def _am_receiver(spec, r: ReceiverSpec) -> dict:
     return out
 
 
-def alertmanager_config(spec) -> dict:
-    """alertmanager.yaml for the kube-prometheus-stack path (passes ``amtool check-config``)."""
+def alertmanager_config(spec, defs=None) -> dict:
+    """alertmanager.yaml for the kube-prometheus-stack path (passes ``amtool check-config``).
+
+    ``defs``: the alert catalogue when the caller built it already (render builds it once)."""
     routes = spec.alerting.routes
     if routes is None:
         return {}
@@ -160,5 +162,5 @@ def alertmanager_config(spec) -> dict:
             }],
         },
         "receivers": [_am_receiver(spec, r) for r in spec.alerting.receivers],
-        "inhibit_rules": inhibit_rules(alert_definitions(spec)),
+        "inhibit_rules": inhibit_rules(alert_definitions(spec) if defs is None else defs),
     }

@@ -57,19 +57,98 @@ class Feed:
     kind: str  # gauge | counter
     fn: Callable[[float], float] = lambda v: v
 
-    def samples(self, profile: list[tuple[float | None, int]]) -> str:
-        out: list[float | None] = []
-        total = 0.0
+    def samples(self, profile: list[tuple[float | None, int]], every: int = 1, lead: int = 0) -> str:
+        """The series in promtool's expanding notation, one sample a minute along ``profile``
+        (``(value, minutes)`` runs; None: no sample).
+
+        ``every`` > 1: rules are evaluated only every ``every`` minutes, so samples are kept only
+        in the ``lead`` minutes before each evaluation (what a window or the 5m lookback reads)
+        and the rest is a gap. Built run by run, never minute by minute, so the text and the
+        time stay small whatever the durations (a ``for: 1y`` is a few hundred runs)."""
+        runs: list[tuple[float | None, float, int]] = []  # (first value, step, count)
+        total, minute = 0.0, 0
         for value, minutes in profile:
-            for _ in range(minutes):
-                if value is None:
-                    out.append(None)
+            per_min = 0.0 if value is None or self.kind != "counter" else self.fn(value) * MINUTE
+            start = minute
+            for a, b, present in _presence(start, start + minutes, every, lead):
+                if not present or value is None:
+                    runs.append((None, 0.0, b - a))
                 elif self.kind == "counter":
-                    out.append(total)
-                    total += self.fn(value) * MINUTE
+                    runs.append((total + per_min * (a - start), per_min, b - a))
                 else:
-                    out.append(self.fn(value))
-        return compress(out)
+                    runs.append((self.fn(value), 0.0, b - a))
+            total += per_min * minutes
+            minute += minutes
+        return compress_runs(runs)
+
+
+def _presence(a: int, b: int, every: int, lead: int):
+    """``(start, end, present)`` stretches of minutes ``[a, b)``: present within ``lead`` minutes
+    before a multiple of ``every`` (every minute when ``every`` is 1)."""
+    if every <= 1 or lead + 1 >= every:
+        if b > a:
+            yield a, b, True
+        return
+    m = a
+    while m < b:
+        nxt = -(-m // every) * every  # the next evaluation at or after m
+        lo = nxt - lead
+        if m < lo:
+            end = min(lo, b)
+            yield m, end, False
+            m = end
+            continue
+        end = min(nxt + 1, b)
+        yield m, end, True
+        m = end
+
+
+def compress_runs(runs: list[tuple[float | None, float, int]]) -> str:
+    """``compress`` over runs ``(first value, step, count)`` (value None: a gap), merging runs
+    that continue each other; O(runs), not O(samples)."""
+    merged: list[list] = []
+    for v, step, n in runs:
+        if n <= 0:
+            continue
+        if merged:
+            pv, pstep, pn = merged[-1]
+            if v is None and pv is None:
+                merged[-1][2] += n
+                continue
+            if v is not None and pv is not None:
+                nxt = round(pv + pstep * pn, 9) if pn > 1 else None
+                if pn > 1 and nxt == round(v, 9) and (n == 1 or round(step - pstep, 9) == 0):
+                    merged[-1][2] += n
+                    continue
+                if pn == 1 and (n == 1 or round(v - pv - step, 9) == 0):
+                    merged[-1] = [pv, round(v - pv, 9), n + 1]
+                    continue
+        merged.append([v, step, n])
+    parts = []
+    for v, step, n in merged:
+        if v is None:
+            parts.append("_" if n == 1 else f"_x{n}")
+        elif n == 1:
+            parts.append(_num(v))
+        else:
+            parts.append(f"{_num(v)}{'+' if step >= 0 else '-'}{_num(abs(step))}x{n - 1}")
+    return " ".join(parts)
+
+
+def eval_every(for_minutes: int) -> int:
+    """Minutes between rule evaluations in a test of an alert with this ``for``: 1 up to two
+    hours, then about a sixtieth of ``for``, so a test evaluates ~100 times whatever the duration."""
+    return 1 if for_minutes <= 120 else -(-for_minutes // 60)
+
+
+def thin(minutes: list[int], every: int, keep: int = 24) -> list[int]:
+    """At most ``keep`` evaluation times from ``minutes``, on multiples of ``every``, first and
+    last kept: checking every minute of a long stretch only makes the test file grow."""
+    on = sorted({m - m % every for m in minutes})
+    if len(on) <= keep:
+        return on
+    picked = {on[round(i * (len(on) - 1) / (keep - 1))] for i in range(keep)}
+    return sorted(picked)
 
 
 def compress(values: list[float | None]) -> str:
@@ -123,6 +202,7 @@ class Case:
     # series every other alert of the name needs to stay quiet (e.g. other jobs reporting);
     # when cases are merged, only series in every member's background are kept
     background: list[dict] = field(default_factory=list)
+    every: int = 1  # minutes between rule evaluations (``eval_every``): the file's evaluation_interval
 
 
 @dataclass
@@ -154,9 +234,6 @@ class Scenario:
             v *= 1.0037
         return v
 
-    def _series(self, profile) -> list[dict]:
-        return [{"series": series_text(f.labels), "values": f.samples(profile)} for f in self.feeds]
-
     def _values(self, uid: str, v: float) -> dict[str, float]:
         out = {uid: v}
         out.update({other: fn(v) for other, fn in self.shared.items()})
@@ -173,38 +250,37 @@ class Scenario:
             self.near = self._untie(self.near)
         if self.healthy:
             self.healthy = self._untie(self.healthy)
-        end = w + f + self.window + 3
-        fire_at = w + f + 2
+        e = eval_every(f)
+        lead = max(self.window, w) + 2
+
+        def up(m: int) -> int:  # the first evaluation at or after minute m
+            return -(-m // e) * e
+
+        fire_at = up(w + f + 2) + (e if e > 1 else 0)  # pending from the first true evaluation
+        end = fire_at + self.window + 1
         # A short breach starts after a healthy stretch as long as the rate window, so the window
         # never sees only the breach; on windowed input it lasts one minute less than half of for.
         pre = self.window + w if self.window else 0
         short = max(1, f // 2 - (1 if self.window else 0))
         short_end = pre + short + f + self.window + 3
+
+        def series(profile):
+            return [{"series": series_text(f_.labels), "values": f_.samples(profile, e, lead)} for f_ in self.feeds]
+
         return [
             Case("fires when the condition holds longer than for",
-                 self._series([(self.breach, end)]),
-                 [(max(0, f - 1), False), (fire_at, True)], self._values(uid, self.breach)),
+                 series([(self.breach, end)]),
+                 [(max(0, f - 1) // e * e, False), (fire_at, True)], self._values(uid, self.breach), every=e),
             Case("quiet just below the threshold",
-                 self._series([(self.near, end)]),
-                 [(fire_at, True)], self._values(uid, self.near)),
+                 series([(self.near, end)]),
+                 [(fire_at, True)], self._values(uid, self.near), every=e),
             Case("quiet for a breach shorter than for",
-                 self._series([(self.healthy, pre), (self.breach, short), (self.healthy, short_end - pre - short)]),
-                 [(m, False) for m in spread_minutes(pre + short, short_end)]),
+                 series([(self.healthy, pre), (self.breach, short), (self.healthy, short_end - pre - short)]),
+                 [(m, False) for m in thin(list(range(up(pre + short), short_end, e)), e)], every=e),
             Case("quiet on healthy input",
-                 self._series([(self.healthy, end)]),
-                 [(fire_at, True)], self._values(uid, self.healthy)),
+                 series([(self.healthy, end)]),
+                 [(fire_at, True)], self._values(uid, self.healthy), every=e),
         ] + list(self.extra)
-
-
-def spread_minutes(start: int, stop: int, most: int = 60) -> list[int]:
-    """Minutes in ``range(start, stop)``: all of them, or ``most`` spread evenly (ends included).
-
-    Each is one promtool evaluation; with ``for: 7d`` every minute would be 15,000 of them.
-    """
-    n = stop - start
-    if n <= most:
-        return list(range(start, stop))
-    return sorted({start + round(i * (n - 1) / (most - 1)) for i in range(most)})
 
 
 # --------------------------------------------------------------------------- expected text

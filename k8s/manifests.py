@@ -20,6 +20,8 @@ CONFIGMAP_DATA_LIMIT = 1024 * 1024
 # Client-side `kubectl apply` copies the object into the last-applied-configuration annotation;
 # all annotations together may hold at most 256 KiB ("metadata.annotations: Too long").
 CLIENT_SIDE_APPLY_LIMIT = 262_144
+# etcd refuses a request over 1.5 MiB (its default --max-request-bytes): any object, any apply mode.
+ETCD_OBJECT_LIMIT = 1536 * 1024
 
 
 def k8s_name(*parts: str) -> str:
@@ -246,17 +248,20 @@ def configmap_sizes(cm: dict) -> tuple[int, int]:
 
 
 def size_problem(spec: FleetSpec, cm: dict, path: str, shrink: str = "make the dashboard smaller") -> str | None:
-    """The one-line error for a ConfigMap over a limit, or None."""
-    name = cm["metadata"]["name"]
+    """The one-line error for an object (ConfigMap or any other kind) over a limit, or None."""
+    name = f"{cm['kind']} {cm['metadata']['name']}"
     data, applied = configmap_sizes(cm)
+    if applied > ETCD_OBJECT_LIMIT:
+        return (f"{path}: {name} is {applied:,} bytes, over etcd's {ETCD_OBJECT_LIMIT:,}-byte object limit, "
+                f"which server-side apply does not lift; {shrink}")
     if data > CONFIGMAP_DATA_LIMIT:
         return (
-            f"{path}: ConfigMap {name} holds {data:,} bytes of data, over Kubernetes' 1 MiB "
+            f"{path}: {name} holds {data:,} bytes of data, over Kubernetes' 1 MiB "
             f"({CONFIGMAP_DATA_LIMIT:,}-byte) ConfigMap limit, which server-side apply does not lift; {shrink}"
         )
     if applied > CLIENT_SIDE_APPLY_LIMIT and not spec.kubernetes.server_side_apply:
         return (
-            f"{path}: ConfigMap {name} is {applied:,} bytes, over the {CLIENT_SIDE_APPLY_LIMIT:,}-byte limit of "
+            f"{path}: {name} is {applied:,} bytes, over the {CLIENT_SIDE_APPLY_LIMIT:,}-byte limit of "
             "client-side `kubectl apply` (last-applied-configuration annotation); apply with "
             "`kubectl apply --server-side` and set kubernetes.server_side_apply: true in the spec, "
             f"or {shrink}"

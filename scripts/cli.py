@@ -48,20 +48,24 @@ def main():
 @click.option("-o", "--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder; replaced as a whole, atomically.")
 @click.option("--no-lint", is_flag=True, help="Write even if lint finds problems (not recommended).")
+@click.option("--only", multiple=True, metavar="OUTPUTS",
+              help="Write only these outputs (comma-separated or repeated): dashboards, alerts, "
+                   "prometheus-rules, k8s, provisioning, jobs. Default: the spec's `outputs`, else all.")
 @guarded
-def render(spec, out_dir, no_lint):
+def render(spec, out_dir, no_lint, only):
     """Render dashboards, alerts and provisioning files from SPEC (default: the bundled example fleet).
 
     \b
     Examples:
       modeldash render
       modeldash render fleet.yaml -o out
+      modeldash render fleet.yaml --only dashboards,alerts   # what `modeldash sync` needs
     """
     from modeldash.scripts.lint_output import lint_files
-    from modeldash.scripts.render import build_files, check_output_dir, write_tree
+    from modeldash.scripts.render import build_files, check_output_dir, chosen_outputs, write_tree
 
     fleet, path = read_spec(spec)
-    files, ctx = build_files(fleet, Path(out_dir))
+    files, ctx = build_files(fleet, Path(out_dir), chosen_outputs(fleet, list(only)))
     check_output_dir(Path(out_dir))
     if not no_lint:
         problems = lint_files(files, fleet, ctx.parsed)
@@ -107,12 +111,14 @@ def lint(target, prometheus_url, rate_interval):
 
         check_reachable(prometheus_url)
     tree_problems = []
+    parsed = None
     if target and Path(target).is_dir():
         (files, tree_problems), fleet = read_rendered_tree(Path(target)), None
     else:
         fleet, _ = read_spec(target)
-        files, _ = build_files(fleet, Path("out"))
-    problems = sorted(tree_problems + lint_files(files, fleet))
+        files, ctx = build_files(fleet, Path("out"))
+        parsed = ctx.parsed  # lint reuses what render built instead of parsing it again
+    problems = sorted(tree_problems + lint_files(files, fleet, parsed))
     for p in problems:
         click.echo(str(p))
     _warn(files)

@@ -1,8 +1,9 @@
 """``modeldash test-rules OUT``: run the generated promtool unit tests and report per alert.
 
-The tests ship with the rendered output (``OUT/prometheus/tests/<Alert>.yaml``, loading
-``../rules.yaml``), so anyone can re-run them with promtool alone; this command runs them all
-(in parallel, one promtool process per alert) and summarises them.
+The tests ship with the rendered output (``OUT/prometheus/tests/<Alert>.yaml``, each loading
+``rules/<Alert>.yaml``: its alert's rules and the recording rules they read), so anyone can
+re-run them with promtool alone; this command checks ``OUT/prometheus/rules.yaml`` and runs
+them all (in parallel, one promtool process per alert) and summarises them.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import click
 import yaml
 
 from modeldash.scripts.errors import BadInput
+from modeldash.scripts.serialise import loads_yaml
 
 _FAILED_NAME = re.compile(r"^\s+name: (.*),\s*$")
 
@@ -51,8 +53,8 @@ def check_rules(promtool: str, rules: Path) -> tuple[bool, str]:
 
 def run_test_file(promtool: str, path: Path) -> AlertResult:
     try:
-        cases = len((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tests") or [])
-    except (OSError, yaml.YAMLError) as exc:
+        cases = len((loads_yaml(path.read_text(encoding="utf-8")) or {}).get("tests") or [])
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise BadInput(f"{path}: cannot read promtool test file ({exc.__class__.__name__})") from None
     proc = subprocess.run([promtool, "test", "rules", path.name], cwd=path.parent, capture_output=True, text=True)
     out = proc.stdout + proc.stderr

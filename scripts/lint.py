@@ -13,9 +13,9 @@ from importlib import resources
 from typing import Iterable
 
 import jsonschema
-import promql_parser
 
 from modeldash.spec.base import UID_MAX
+from modeldash.scripts.promql_check import parse_error
 from modeldash.scripts.schema_check import SchemaCheck
 
 _UID_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
@@ -78,11 +78,7 @@ def substitute(expr: str, variables: dict[str, str] | None = None) -> str:
 
 
 def check_promql(expr: str) -> str | None:
-    try:
-        promql_parser.parse(expr)
-    except ValueError as exc:
-        return str(exc)
-    return None
+    return parse_error(expr)
 
 
 def _dicts(value) -> list[dict]:

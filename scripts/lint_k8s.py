@@ -18,6 +18,8 @@ import yaml
 from modeldash.k8s import manifests as km
 from modeldash.spec.base import dns_label_problem
 from modeldash.spec.kubernetes import label_value_problem, qualified_name_problem
+from modeldash.scripts.schema_check import SchemaCheck
+from modeldash.scripts.serialise import loads_yaml
 
 _CRDS = {
     "PodMonitor": "monitoring.coreos.com_podmonitors.yaml",
@@ -48,7 +50,7 @@ def crd_validator(kind: str, api_version: str):
     for version in crd["spec"]["versions"]:
         if f"{group}/{version['name']}" == api_version:
             schema = version["schema"]["openAPIV3Schema"]
-            return jsonschema.Draft7Validator(schema)
+            return SchemaCheck(schema)
     return None
 
 
@@ -151,6 +153,8 @@ def lint_manifests(files: dict[str, str], parsed: dict[str, object] | None = Non
         try:
             if isinstance(parsed.get(rel), dict):
                 docs = [parsed[rel]]
+            elif files[rel].lstrip()[:1] == "{":  # JSON-compatible YAML (serialise.dumps_yaml_json)
+                docs = [loads_yaml(files[rel])]
             else:
                 docs = [d for d in yaml.load_all(files[rel], Loader=_LOADER) if d is not None]
         except yaml.YAMLError as exc:

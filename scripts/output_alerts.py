@@ -8,13 +8,15 @@ Files (relative to the output folder):
   alerts/grafana-alerting.yaml      the same for Grafana's file provisioning (sidecar)
   prometheus/rules.yaml             alerting + recording rules (rule_files / promtool check rules)
   prometheus/tests/<Alert>.yaml     promtool unit tests, one file per alert name
+  prometheus/tests/rules/<Alert>.yaml  the rules that test file loads: its alert's and the
+                                    recording rules they read (not the whole fleet's)
   alertmanager/alertmanager.yaml    routing for the kube-prometheus-stack path (amtool check-config)
 """
 from __future__ import annotations
 
 from modeldash.alerts import build as A
 from modeldash.scripts.render_context import RenderContext
-from modeldash.scripts.serialise import dumps_json, dumps_yaml
+from modeldash.scripts.serialise import dumps_json, dumps_yaml, dumps_yaml_json
 
 GRAFANA_GROUPS = "alerts/grafana-rule-groups.json"
 CONTACT_POINTS = "alerts/contact-points.json"
@@ -27,11 +29,11 @@ ALERTMANAGER = "alertmanager/alertmanager.yaml"
 
 def alert_files(ctx: RenderContext) -> dict[str, str]:
     spec = ctx.spec
-    defs, skipped = A.build_catalog(spec)
+    defs, skipped = ctx.catalog
     if not defs:
         ctx.summary.append("alerts: disabled (alerting.enabled is false)")
         return {}
-    groups = A.grafana_rule_groups(spec)
+    groups = A.grafana_rule_groups(spec, defs)
     objects = {
         GRAFANA_GROUPS: groups,
         CONTACT_POINTS: A.contact_points(spec),
@@ -39,16 +41,19 @@ def alert_files(ctx: RenderContext) -> dict[str, str]:
     }
     files = {path: dumps_json(obj) for path, obj in objects.items()}
     yaml_objects = {
-        GRAFANA_FILE: A.grafana_alerting_provisioning(spec),
-        PROM_RULES: A.prometheus_rules(spec),
+        GRAFANA_FILE: ctx.grafana_alerting,
+        PROM_RULES: ctx.prometheus_rules,
     }
-    am = A.alertmanager_config(spec)
+    am = A.alertmanager_config(spec, defs)
     if am:
         yaml_objects[ALERTMANAGER] = am
-    tests = A.promtool_tests(spec)
+    tests, test_rules = A.promtool_suite(spec, defs)
     for name, doc in tests.items():
         yaml_objects[f"{PROM_TESTS_DIR}/{name}.yaml"] = doc
-    files.update({path: dumps_yaml(obj) for path, obj in yaml_objects.items()})
+        yaml_objects[f"{PROM_TESTS_DIR}/{A.TEST_RULES_DIR}/{name}.yaml"] = test_rules[name]
+    # the large documents as JSON-compatible YAML (orjson), the small hand-read one as YAML
+    files.update({path: dumps_yaml(obj) if path == ALERTMANAGER else dumps_yaml_json(obj)
+                  for path, obj in yaml_objects.items()})
     ctx.parsed.update(objects)
     ctx.parsed.update(yaml_objects)
     ctx.manifest["alert_rule_uids"] = sorted(d.uid for d in defs)

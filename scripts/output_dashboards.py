@@ -1,7 +1,6 @@
 """Output family: one JSON file per dashboard, grouped by folder (``dashboards/<folder>/<uid>.json``)."""
 from __future__ import annotations
 
-from modeldash.dashboards.build import build_dashboards
 from modeldash.spec.base import make_uid
 from modeldash.scripts.render_context import RenderContext
 from modeldash.scripts.serialise import dumps_json
@@ -14,7 +13,7 @@ def dashboard_path(folder_title: str, uid: str) -> str:
 
 
 def dashboard_files(ctx: RenderContext) -> dict[str, str]:
-    boards = build_dashboards(ctx.spec)
+    boards = ctx.dashboards
     ctx.manifest["dashboards"] = sorted(b.uid for b in boards)
     ctx.manifest["folders"] = sorted({f"{b.folder_uid}:{b.folder_title}" for b in boards})
     ctx.summary.append(f"{len(boards)} dashboards in folder {ctx.spec.grafana.folder!r}")

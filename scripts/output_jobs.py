@@ -10,10 +10,11 @@ JOBS_DIR = "k8s/jobs"
 
 def job_files(ctx: RenderContext) -> dict[str, str]:
     objects = job_manifests(ctx.spec)
-    files = {
-        f"{JOBS_DIR}/{o['kind'].lower()}-{o['metadata']['name']}.yaml": dumps_yaml(o)
-        for o in objects
-    }
+    files = {}
+    for o in objects:
+        rel = f"{JOBS_DIR}/{o['kind'].lower()}-{o['metadata']['name']}.yaml"
+        files[rel] = dumps_yaml(o)
+        ctx.parsed[rel] = o  # lint reads the object, not the text again
     ctx.manifest["jobs"] = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in objects)
     crons = sum(o["kind"] == "CronJob" for o in objects)
     ctx.summary.append(f"{crons} monitoring CronJobs and the Pushgateway ServiceMonitor in {JOBS_DIR}/")

@@ -17,7 +17,7 @@ from modeldash.k8s import manifests as km
 from modeldash.k8s.grafana_provisioning import dashboard_provider, datasource_provisioning
 from modeldash.k8s.deletions import plan_deletions
 from modeldash.spec.fleet import FleetSpec
-from modeldash.scripts.serialise import dumps_json
+from modeldash.scripts.serialise import dumps_json, dumps_yaml_json
 
 K8S = "k8s"
 PROVISIONING = "provisioning"
@@ -121,7 +121,7 @@ def render_k8s(
     # file in provisioning/alerting/ (Grafana reads every file there), beside modeldash.yaml
     # with contact points, policies and deleteRules.
     for f in km.alert_files(spec, alerting, plan.rule_uids):
-        text = dump_yaml(f.content)
+        text = dumps_yaml_json(f.content) if f.role == "group" else dump_yaml(f.content)
         manifests[f"{K8S}/alerting/{f.stem}.yaml"] = km.alert_configmap(spec, f.stem, text)
         if f.role == "group":
             out.files[f"{PROVISIONING}/alerting/{f.stem}.yaml"] = text
@@ -133,15 +133,17 @@ def render_k8s(
         manifests = _Manifests()
         out.summary.append("k8s: no k8s/ tree (kubernetes.enabled: false)")
     for rel, m in manifests.items():
-        if m["kind"] == "ConfigMap":
-            _data, applied = km.configmap_sizes(m)
-            if out.largest is None or applied > out.largest[1]:
-                out.largest = (m["metadata"]["name"], applied)
-            shrink = "make the dashboard smaller" if "/dashboards/" in rel else "split it into smaller groups"
-            problem = km.size_problem(spec, m, rel, shrink)
-            if problem:
-                out.problems.append(problem)
-        out.files[rel] = dump_yaml(m)
+        # every object is measured (ConfigMaps, PrometheusRules, monitors): rule groups are
+        # sharded (alerts/sharding.py) so that generated groups never reach a limit
+        _data, applied = km.configmap_sizes(m)
+        if m["kind"] == "ConfigMap" and (out.largest is None or applied > out.largest[1]):
+            out.largest = (m["metadata"]["name"], applied)
+        shrink = "make the dashboard smaller" if "/dashboards/" in rel else "report it: generated groups are split to fit"
+        problem = km.size_problem(spec, m, rel, shrink)
+        if problem:
+            out.problems.append(problem)
+        # a PrometheusRule holds a whole rule group: JSON-compatible YAML (orjson), as rules.yaml
+        out.files[rel] = dumps_yaml_json(m) if m["kind"] == "PrometheusRule" else dump_yaml(m)
     out.manifests = len(manifests)
     out.objects = dict(manifests)
     out.state = plan.state
@@ -188,20 +190,16 @@ def kustomization_file(files: dict[str, str]) -> str:
     return dump_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
 
 
-def _alerting(spec: FleetSpec) -> tuple[dict, list[dict]]:
-    return alerts.grafana_alerting_provisioning(spec), list(alerts.prometheus_rule_manifests(spec))
-
-
 def k8s_files(ctx) -> dict[str, str]:
     """The output family: build, check sizes (exit 2 on a limit), record state, summarise."""
-    from modeldash.dashboards.build import build_dashboards
     from modeldash.scripts.errors import BadInput
 
     spec = ctx.spec
-    dashboards = [(d.uid, d.folder_title, d.json) for d in build_dashboards(spec)]
-    alerting, rules = _alerting(spec)
+    dashboards = [(d.uid, d.folder_title, d.json) for d in ctx.dashboards]
+    alerting = ctx.grafana_alerting
+    rules = alerts.prometheus_rule_manifests(spec, rules=ctx.prometheus_rules)
     result = render_k8s(spec, dashboards, alerting, rules, ctx.previous_manifest.get(MANIFEST_KEY))
-    if result.problems:
+    if result.problems and (ctx.only is None or "k8s" in ctx.only):
         more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
         raise BadInput(result.problems[0] + more)
     ctx.manifest[MANIFEST_KEY] = result.state

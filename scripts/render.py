@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from modeldash.spec.fleet import FleetSpec
+from modeldash.spec.outputs import OUTPUT_NAMES, selected, unknown_outputs
 from modeldash.scripts.errors import BadInput
 from modeldash.scripts.output_alerts import alert_files
 from modeldash.scripts.output_dashboards import dashboard_files
@@ -23,8 +24,28 @@ from modeldash.scripts.render_context import MANIFEST, OutputFn, RenderContext
 from modeldash.scripts.serialise import dumps_json, dumps_yaml  # noqa: F401  (re-exported)
 
 
-def _outputs() -> list[OutputFn]:
-    return [dashboard_files, alert_files, job_files, k8s_files]
+def _outputs() -> list[tuple[OutputFn, frozenset[str]]]:
+    """Each family and the output names (``spec/outputs.py``) its files belong to."""
+    return [
+        (dashboard_files, frozenset({"dashboards"})),
+        (alert_files, frozenset({"alerts", "prometheus-rules"})),
+        (job_files, frozenset({"jobs"})),
+        (k8s_files, frozenset({"k8s", "provisioning"})),
+    ]
+
+
+def chosen_outputs(spec: FleetSpec, only: list[str] | None = None) -> frozenset[str] | None:
+    """``--only`` names (comma-separated allowed), else the spec's ``outputs``, else None (all).
+
+    An unknown name is bad input: one line naming the choices."""
+    if only:
+        names = [n.strip() for item in only for n in item.split(",") if n.strip()]
+        unknown = unknown_outputs(names)
+        if unknown or not names:
+            raise BadInput(f"--only: unknown output {unknown[0] if unknown else '(none)'!r}; "
+                           f"choose from {', '.join(OUTPUT_NAMES)}")
+        return frozenset(names)
+    return frozenset(spec.outputs) if spec.outputs else None
 
 
 def read_manifest(out_dir: Path) -> dict:
@@ -34,17 +55,28 @@ def read_manifest(out_dir: Path) -> dict:
         return {}
 
 
-def build_files(spec: FleetSpec, out_dir: Path) -> tuple[dict[str, str], RenderContext]:
-    """All generated files in memory, keyed by path relative to the output folder."""
-    ctx = RenderContext(spec=spec, out_dir=out_dir, previous_manifest=read_manifest(out_dir))
+def build_files(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None) -> tuple[dict[str, str], RenderContext]:
+    """All generated files in memory, keyed by path relative to the output folder.
+
+    ``only``: the output names to write (``chosen_outputs``); None writes every output. A family
+    none of whose outputs is chosen is not built at all."""
+    ctx = RenderContext(spec=spec, out_dir=out_dir, previous_manifest=read_manifest(out_dir), only=only)
     files: dict[str, str] = {}
-    for fn in _outputs():
+    for fn, names in _outputs():
+        if only is not None and not (names & only):
+            continue
         for rel, text in fn(ctx).items():
+            if not selected(rel, only):
+                ctx.parsed.pop(rel, None)
+                continue
             if rel in files:
                 raise RuntimeError(f"two output families both write {rel}")
             files[rel] = text
 
-    files[KUSTOMIZATION] = kustomization_file(files)
+    if any(rel.startswith("k8s/") for rel in files):
+        files[KUSTOMIZATION] = kustomization_file(files)
+    if only is not None:
+        ctx.manifest["outputs"] = sorted(only)
     # every file and its hash, so `modeldash lint DIR` notices missing, changed or foreign files
     files[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest, "files": file_hashes(files)})
     return files, ctx

@@ -1,10 +1,14 @@
-"""What every output family is handed: the spec and what the previous render left."""
+"""What every output family is handed: the spec, what the previous render left, and the values
+built from the spec ONCE per render (alert catalogue, dashboards, rule documents)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
+from modeldash.alerts import build as A
+from modeldash.dashboards.build import build_dashboards
 from modeldash.spec.fleet import FleetSpec
 
 MANIFEST = ".modeldash-manifest.json"
@@ -12,7 +16,11 @@ MANIFEST = ".modeldash-manifest.json"
 
 @dataclass
 class RenderContext:
-    """What every output family may use: the spec, and what the previous render left (if any)."""
+    """What every output family may use: the spec, and what the previous render left (if any).
+
+    The built values are cached properties: the first family that asks builds them, every other
+    family (and lint) gets the same objects. Families must not mutate them.
+    """
 
     spec: FleetSpec
     out_dir: Path
@@ -22,6 +30,30 @@ class RenderContext:
     summary: list[str] = field(default_factory=list)
     # objects already serialised into files, by path, so lint need not parse them again
     parsed: dict[str, object] = field(default_factory=dict)
+    # the output families to write (``scripts/outputs.py``); None: all
+    only: frozenset[str] | None = None
+
+    @cached_property
+    def catalog(self) -> tuple[list, list]:
+        """``(alert definitions, skipped)``: ``alerts.build.build_catalog``, once."""
+        return A.build_catalog(self.spec)
+
+    @property
+    def defs(self) -> list:
+        return self.catalog[0]
+
+    @cached_property
+    def dashboards(self) -> list:
+        return build_dashboards(self.spec)
+
+    @cached_property
+    def prometheus_rules(self) -> dict:
+        return A.prometheus_rules(self.spec, self.defs)
+
+    @cached_property
+    def grafana_alerting(self) -> dict:
+        """Grafana's alerting file-provisioning document (contact points and policies included)."""
+        return A.grafana_alerting_provisioning(self.spec, self.defs)
 
 
 OutputFn = Callable[[RenderContext], dict[str, str]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 import yaml
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
@@ -38,6 +38,7 @@ from modeldash.spec.alerting import AlertingSpec
 from modeldash.spec.jobs import JobsSpec
 from modeldash.spec.kubernetes import KubernetesField, KubernetesSpec
 from modeldash.spec.slo import SloSpec, check_fleet_slos
+from modeldash.spec.outputs import OutputList
 from modeldash.datasources.backends import BACKENDS
 
 # --------------------------------------------------------------------------- thresholds
@@ -322,6 +323,7 @@ class FleetSpec(StrictModel):
     alerting: AlertingSpec = AlertingSpec()
     models: list[ModelSpec] = Field(min_length=1)
     kubernetes: KubernetesField = KubernetesSpec()  # after models: its endpoints name models
+    outputs: Optional[OutputList] = None  # which outputs render writes (spec/outputs.py); None: all
 
     @field_validator("name")
     @classmethod

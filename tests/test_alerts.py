@@ -49,9 +49,10 @@ def test_every_api_rule_validates_against_the_grafana_schema(groups, api_rules):
     assert lint_alerts({"alerts/grafana-rule-groups.json": json.dumps(groups)}) == []
 
 
-def test_groups_per_layer_and_model_with_10s_multiple_intervals(example_spec, groups):
+def test_groups_per_layer_namespace_and_model_with_10s_multiple_intervals(example_spec, groups):
     titles = {g["title"] for g in groups}
-    assert titles == {"modeldash-infrastructure", "modeldash-platform"} | {
+    assert titles == {"modeldash-infrastructure"} | {
+        f"modeldash-platform-{m.namespace}" for m in example_spec.models} | {
         f"modeldash-model-{m.name}" for m in example_spec.models}
     for g in groups:
         assert isinstance(g["interval"], int) and g["interval"] > 0 and g["interval"] % 10 == 0

@@ -118,8 +118,9 @@ def test_a_broken_threshold_makes_promtool_fail(example_data, tmp_path):
     good = load_spec_data(example_data, "good")
     example_data["infrastructure"] = {"node_cpu": {"warning": 0.99}}
     broken = load_spec_data(example_data, "broken")
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(A.prometheus_rules(broken)))
+    (tmp_path / "tests" / "rules").mkdir(parents=True)
+    rules = tmp_path / "tests" / "rules" / "HighNodeCPUUsage.yaml"  # what the test file loads
+    rules.write_text(yaml.safe_dump(A.promtool_test_rules(broken)["HighNodeCPUUsage"]))
     doc = A.promtool_tests(good)["HighNodeCPUUsage"]
     (tmp_path / "tests" / "HighNodeCPUUsage.yaml").write_text(yaml.safe_dump(doc))
     proc = subprocess.run([PROMTOOL, "test", "rules", "HighNodeCPUUsage.yaml"], cwd=tmp_path / "tests",
@@ -127,7 +128,7 @@ def test_a_broken_threshold_makes_promtool_fail(example_data, tmp_path):
     assert proc.returncode != 0
     assert "FAILED" in proc.stdout + proc.stderr
     # and the same tests pass against the right rules
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(A.prometheus_rules(good)))
+    rules.write_text(yaml.safe_dump(A.promtool_test_rules(good)["HighNodeCPUUsage"]))
     proc = subprocess.run([PROMTOOL, "test", "rules", "HighNodeCPUUsage.yaml"], cwd=tmp_path / "tests",
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -135,23 +136,23 @@ def test_a_broken_threshold_makes_promtool_fail(example_data, tmp_path):
 
 @needs_promtool
 def test_serving_alert_tests_need_the_recording_rules(example_spec, tmp_path):
-    """The serving alerts read model:* series: their tests load the recording rules and order
-    them first; without the recording group the same tests fail."""
-    rules = A.prometheus_rules(example_spec)
-    doc = A.promtool_tests(example_spec)["ModelErrorRateHigh"]
-    assert doc["group_eval_order"][0] == "modeldash-recording"
+    """The serving alerts read model:* series: their tests load the recording rules they read
+    (in their own rules file) and order them first; without the recording group they fail."""
+    tests, test_rules = A.promtool_suite(example_spec)
+    rules, doc = test_rules["ModelErrorRateHigh"], tests["ModelErrorRateHigh"]
+    assert doc["group_eval_order"][0] == "recording"
     assert sorted(doc["group_eval_order"]) == sorted(g["name"] for g in rules["groups"])
-    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "rules").mkdir(parents=True)
     (tmp_path / "tests" / "ModelErrorRateHigh.yaml").write_text(yaml.safe_dump(doc))
 
     def run(groups):
-        (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": groups}))
+        (tmp_path / "tests" / "rules" / "ModelErrorRateHigh.yaml").write_text(yaml.safe_dump({"groups": groups}))
         return subprocess.run([PROMTOOL, "test", "rules", "ModelErrorRateHigh.yaml"], cwd=tmp_path / "tests",
                               capture_output=True, text=True)
 
     ok = run(rules["groups"])
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    alerts_only = [g for g in rules["groups"] if g["name"] != "modeldash-recording"]
+    alerts_only = [g for g in rules["groups"] if g["name"] != "recording"]
     doc["group_eval_order"] = [g["name"] for g in alerts_only]
     (tmp_path / "tests" / "ModelErrorRateHigh.yaml").write_text(yaml.safe_dump(doc))
     broken = run(alerts_only)

@@ -79,7 +79,7 @@ REFUSED = [
      "defaults.thresholds.error_ratio.for", "milliseconds"),
     ("for-1y", ("defaults", "thresholds", "drift", "for"), "1y", "defaults.thresholds.drift.for", "maximum"),
     ("for-1000y", ("models", 0, "thresholds", "drift"), {"for": "1000y"}, "models[0].thresholds.drift.for", "maximum"),
-    ("for-2d", ("platform", "crash_loop_for"), "2d", "platform.crash_loop_for", "maximum of 1d"),
+    ("for-8d", ("platform", "crash_loop_for"), "8d", "platform.crash_loop_for", "maximum of 7d"),
     ("period-8d", ("jobs", "quality", "period"), "8d", "jobs.quality.period", "maximum of 7d"),
     ("for-huge-digits", ("platform", "hpa_maxed_for"), "9" * 30 + "y", "platform.hpa_maxed_for", "maximum"),
     ("period-zero", ("jobs", "drift", "period"), "0s", "jobs.drift.period", "positive"),
@@ -236,8 +236,9 @@ def test_yaml_merge_keys_are_accepted(tmp_path):
     out = tmp_path / "out"
     result = _render(spec, out)
     assert result.exit_code == 0, result.output
-    rules = (out / "prometheus" / "rules.yaml").read_text()
-    assert 'model="m-one"' in rules and 'namespace="other"' in rules
+    doc = yaml.safe_load((out / "prometheus" / "rules.yaml").read_text())
+    exprs = " ".join(r["expr"] for g in doc["groups"] for r in g["rules"])
+    assert 'model="m-one"' in exprs and 'namespace="other"' in exprs
     _promtool_rules(out)
 
 
@@ -280,6 +281,6 @@ def test_safe_punctuation_in_names_passes_promtool(example_data, write_spec, tmp
     out = tmp_path / "out"
     result = _render(write_spec(example_data), out)
     assert result.exit_code == 0, result.output
-    rules = (out / "prometheus" / "rules.yaml").read_text()
-    assert 'feature="größe.v2/a+b@c:d-e f"' in rules
+    doc = yaml.safe_load((out / "prometheus" / "rules.yaml").read_text())
+    assert 'feature="größe.v2/a+b@c:d-e f"' in " ".join(r["expr"] for g in doc["groups"] for r in g["rules"])
     _promtool_rules(out)

@@ -8,6 +8,7 @@ import yaml
 
 from modeldash.alerts import slo_rules as sr
 from modeldash.alerts.build import alert_definitions, grafana_rule_groups, prometheus_rules, promtool_tests
+from modeldash.alerts.prometheus_rules import promtool_suite
 from modeldash.alerts.slo_scenarios import _rate
 from modeldash.dashboards.build import build_dashboards
 from modeldash.datasources.slo import BUCKETS
@@ -217,9 +218,11 @@ def test_generated_cases_cover_fast_slow_blip(example_spec):
 def test_generated_burn_rate_tests_pass_promtool(tmp_path):
     """One model keeps the run short; the example's full run is `modeldash test-rules`."""
     spec = _spec({"availability": 0.999, "latency": {"threshold": "500ms", "target": 0.99}})
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(prometheus_rules(spec)))
-    (tmp_path / "tests" / "t.yaml").write_text(yaml.safe_dump(promtool_tests(spec)[sr.ALERT]))
+    (tmp_path / "tests" / "rules").mkdir(parents=True)
+    tests, rules = promtool_suite(spec)
+    # the test file loads only its own alert's rules and the recordings they read, transitively
+    (tmp_path / "tests" / "rules" / f"{sr.ALERT}.yaml").write_text(yaml.safe_dump(rules[sr.ALERT]))
+    (tmp_path / "tests" / "t.yaml").write_text(yaml.safe_dump(tests[sr.ALERT]))
     proc = subprocess.run(["promtool", "test", "rules", "t.yaml"], cwd=tmp_path / "tests", capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
