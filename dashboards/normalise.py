@@ -178,10 +178,12 @@ def _panel(panel: dict, default_ds: dict) -> dict:
     schema = _plugin_options_schema(p["type"])
     if schema and "options" in p:
         options_schema, defs = schema
-        p["options"] = _complete(drop_nulls(p["options"]), options_schema, defs)
-        legend = p["options"].get("legend")
+        options = drop_nulls(p["options"])
+        legend = options.get("legend")
         if isinstance(legend, dict):
-            legend.setdefault("showLegend", True)
+            # before _complete: it fills the schema-required boolean with false, hiding every legend
+            legend.setdefault("showLegend", legend.get("displayMode") != "hidden")
+        p["options"] = _complete(options, options_schema, defs)
     return p
 
 

@@ -23,6 +23,8 @@ CORES = "short"
 SHORT = "short"
 NONE = "none"
 
+LEGEND_HIDDEN_MARK = "Legend hidden:"  # the recorded reason of a panel without a legend
+
 
 @dataclass(frozen=True)
 class Query:
@@ -71,9 +73,16 @@ def timeseries(
     max_value: float | None = None,
     stacked: bool = False,
     links: list[dict] | None = None,
+    legend_hidden_because: str | None = None,
 ) -> g.TimeSeries:
-    """A time-series panel; thresholds are drawn as dashed lines when given."""
+    """A time-series panel; thresholds are drawn as dashed lines when given.
+
+    The legend is a bottom table with mean, max and last, so every line can be told apart; a
+    panel hides it only with a reason, which is written into its description for the reader.
+    """
     steps = thresholds or [g.Threshold(GREEN, 0, 0.0)]
+    if legend_hidden_because:
+        description = f"{description} {LEGEND_HIDDEN_MARK} {legend_hidden_because}"
     return g.TimeSeries(
         title=title,
         description=description,
@@ -83,7 +92,7 @@ def timeseries(
         thresholdType="absolute",
         thresholds=steps,
         thresholdsStyleMode="dashed" if thresholds and show_thresholds else "off",
-        legendDisplayMode="table",
+        legendDisplayMode="hidden" if legend_hidden_because else "table",
         legendPlacement="bottom",
         legendCalcs=["mean", "max", "lastNotNull"],
         tooltipMode="multi",
