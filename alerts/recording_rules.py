@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modeldash.datasources import fleet_signals
 from modeldash.datasources.backends import Target
 
 WINDOW = "5m"
@@ -60,4 +61,6 @@ def model_recording_rules(spec, model) -> list[RecordingRule]:
 
 
 def recording_rules(spec) -> list[RecordingRule]:
-    return [r for m in spec.models for r in model_recording_rules(spec, m)]
+    """Serving series per model, then each model's identity and thresholds (``fleet_signals``)."""
+    serving = [r for m in spec.models for r in model_recording_rules(spec, m)]
+    return serving + [RecordingRule(*r) for r in fleet_signals.fleet_rules(spec)]

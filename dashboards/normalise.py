@@ -171,7 +171,10 @@ def _panel(panel: dict, default_ds: dict) -> dict:
                 custom["stacking"] = {"mode": "none", "group": "A"}
             elif "stacking" in custom:
                 custom["stacking"].setdefault("group", "A")
-        fc.setdefault("overrides", [])
+        for override in fc.setdefault("overrides", []):
+            for prop in override.get("properties", []):
+                if prop.get("id") == "thresholds" and isinstance(prop.get("value"), dict):
+                    prop["value"] = _thresholds(prop["value"])
     if p.get("type") in ("stat",):
         opts = p.setdefault("options", {})
         opts.setdefault("reduceOptions", {})["fields"] = opts.get("reduceOptions", {}).get("fields") or ""

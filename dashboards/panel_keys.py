@@ -17,7 +17,7 @@ MODEL = (
     "workload.cpu", "workload.memory",
 )
 FLEET = (
-    "fleet.models", "fleet.traffic", "fleet.latency_p95", "fleet.error_ratio", "fleet.worst_drift",
+    "fleet.status_table", "fleet.top_latency", "fleet.top_errors", "fleet.top_drift", "fleet.alerts",
 )
 PLATFORM = (
     "platform.pod_phase", "platform.not_running", "platform.restarts", "platform.crash_loops", "platform.replicas",

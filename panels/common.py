@@ -135,3 +135,49 @@ def row(title: str) -> g.RowPanel:
 
 def panel_link(title: str, url: str) -> dict:
     return {"title": title, "url": url, "targetBlank": False}
+
+
+class RawPanel:
+    """A panel written as Grafana's JSON model, for panel types grafanalib models poorly
+    (table with transformations, bar gauge, alert list); ``assemble`` places it like any other."""
+
+    def __init__(self, model: dict):
+        self.model = model
+        self.id = None
+        self.gridPos = None
+
+    def to_json_data(self) -> dict:
+        return {**self.model, "id": self.id, "gridPos": self.gridPos}
+
+
+def target(q: Query, ref: str, table: bool = False) -> dict:
+    out = {"refId": ref, "expr": q.expr, "legendFormat": q.legend, "datasource": DATASOURCE}
+    if q.instant:
+        out["instant"] = True
+    if table:
+        out["format"] = "table"
+    return out
+
+
+def steps(thresholds: list[g.Threshold]) -> dict:
+    """grafanalib threshold steps as fieldConfig thresholds (the base step's value is null)."""
+    return {"mode": "absolute", "steps": [{"color": t.color, "value": None if i == 0 else t.value}
+                                           for i, t in enumerate(thresholds)]}
+
+
+def threshold_override(series: str, thresholds: list[g.Threshold]) -> dict:
+    """Field override: one series (by legend) drawn against its own threshold lines."""
+    return {"matcher": names_matcher(series),
+            "properties": [{"id": "thresholds", "value": steps(thresholds)},
+                           {"id": "custom.thresholdsStyle", "value": {"mode": "dashed"}}]}
+
+
+def names_matcher(*names: str) -> dict:
+    """Override matcher by display name; ``byNames`` because the schema types matcher options as objects."""
+    return {"id": "byNames", "options": {"mode": "include", "names": list(names)}}
+
+
+def field_link(title: str, url: str) -> dict:
+    """A data link in the shape the dashboard schema gives field links (that of dashboard links)."""
+    return {"title": title, "type": "link", "url": url, "icon": "dashboard", "tooltip": "", "tags": [],
+            "asDropdown": False, "targetBlank": False, "includeVars": False, "keepTime": True}
