@@ -15,6 +15,8 @@ MODEL = (
     "row.model", "model.class_share", "model.confidence", "model.prediction_value", "model.drift", "model.quality",
     "row.workload", "workload.pod_phase", "workload.restarts", "workload.replicas", "workload.hpa",
     "workload.cpu", "workload.memory",
+    "row.status", "status.traffic", "status.latency", "status.error_ratio", "status.drift", "status.quality",
+    "status.alerts",  # appended last: existing panel ids (and alert links to them) stay put
 )
 FLEET = (
     "fleet.status_table", "fleet.top_latency", "fleet.top_errors", "fleet.top_drift", "fleet.alerts",

@@ -19,16 +19,22 @@ INFO = "model:info"
 THRESHOLD = "model:threshold"
 ROW = ("model",)  # what one row of the fleet view is
 INFO_LABELS = ("namespace", "team", "backend")
-FILTERS = {"team": "$team", "namespace": "$namespace", "backend": "$backend"}  # label -> fleet variable
 
 
 def _quote(v: str) -> str:
     return v.replace("\\", "\\\\").replace('"', '\\"')
 
 
+class Regex(str):
+    """A matcher value matched as a regular expression (``=~``), e.g. a Grafana variable."""
+
+
+FILTERS = {k: Regex(f"${k}") for k in ("team", "namespace", "backend")}  # label -> fleet variable
+
+
 def selector(name: str, **matchers: str) -> str:
-    """``name{k="v", ...}``; values ending in a variable (``$team``) match as regexes."""
-    inner = ", ".join(f'{k}{"=~" if "$" in v else "="}"{_quote(v)}"' for k, v in sorted(matchers.items()))
+    """``name{k="v", ...}``, sorted; ``Regex`` values match with ``=~``."""
+    inner = ", ".join(f'{k}{"=~" if isinstance(v, Regex) else "="}"{_quote(v)}"' for k, v in sorted(matchers.items()))
     return f"{name}{{{inner}}}"
 
 

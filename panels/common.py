@@ -74,6 +74,7 @@ def timeseries(
     stacked: bool = False,
     links: list[dict] | None = None,
     legend_hidden_because: str | None = None,
+    overrides: list[dict] | None = None,
 ) -> g.TimeSeries:
     """A time-series panel; thresholds are drawn as dashed lines when given.
 
@@ -101,6 +102,7 @@ def timeseries(
         stacking={"mode": "normal"} if stacked else {"mode": "none"},
         fillOpacity=10,
         links=links or [],
+        overrides=overrides or [],
     )
 
 
