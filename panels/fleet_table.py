@@ -139,7 +139,11 @@ def top_drift(spec) -> RawPanel:
 
 
 def firing_alert_list(spec) -> RawPanel:
-    """Grafana's alert list of firing and pending modeldash alerts (Grafana-managed rules)."""
+    """Grafana's alert list of firing and pending modeldash alerts (Grafana-managed rules).
+
+    Grafana publishes no options schema for this panel (no panelcfg.cue); the keys are those of
+    its ``UnifiedAlertListOptions`` (public/app/plugins/panel/alertlist/types.ts).
+    """
     name, value = MANAGED_LABEL
     return RawPanel({
         "type": "alertlist",
@@ -148,6 +152,7 @@ def firing_alert_list(spec) -> RawPanel:
                        "rule, runbook and panel.",
         "options": {"viewMode": "list", "groupMode": "default", "groupBy": [], "maxItems": 50, "sortOrder": 3,
                     "dashboardAlerts": False, "alertName": "", "alertInstanceLabelFilter": f'{{{name}="{value}"}}',
-                    "stateFilter": {"firing": True, "pending": True, "noData": False, "normal": False, "error": True},
-                    "folder": {"uid": spec.folder_uid, "title": spec.grafana.folder}, "showInstances": True},
+                    "stateFilter": {"firing": True, "pending": True, "recovering": False, "noData": False,
+                                    "normal": False, "error": True},
+                    "showInstances": True, "showInactiveAlerts": False},
     })
