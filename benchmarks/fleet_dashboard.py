@@ -1,0 +1,76 @@
+"""Benchmark: query time of the fleet overview at N simulated models (real Prometheus).
+
+Run by hand (never in the test suite), e.g.:
+
+    nice -n 10 python benchmarks/fleet_dashboard.py --models 1000 --minutes 3 --runs 5
+
+A simulator process serves N models (the example fleet's models repeated over their backends);
+the real Prometheus scrapes it and evaluates the generated rules (the recorded serving series
+and the constant ``model:info`` / ``model:threshold`` series). After ``--minutes`` every query of
+the fleet dashboard runs ``--runs`` times as Grafana sends it (filters at All, instant queries);
+the script prints the median wall time and Prometheus's own evaluation time per panel, the
+number of rows/series returned, and the dashboard total (panels queried one after another,
+the slowest case; Grafana runs them in parallel).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from recording_rules import _head_series as head_series, fleet_of, simulator_process, timed  # sibling benchmark
+
+from modeldash.alerts.build import prometheus_rules
+from modeldash.dashboards.build import build_dashboards
+from modeldash.scripts.live_lint import DEFAULT_MACROS, iter_panels, substitute_macros, substitute_variables
+from modeldash.scripts.prometheus_harness import PrometheusServer
+from modeldash.simulator import Simulator
+
+ALL = {v: ".*" for v in ("team", "namespace", "backend", "cluster")}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", type=int, default=1000)
+    ap.add_argument("--minutes", type=float, default=3.0, help="data to collect before querying")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--interval", default="15s", help="scrape and rule evaluation interval")
+    args = ap.parse_args(argv)
+
+    spec, data = fleet_of(args.models)
+    rules = prometheus_rules(spec)
+    for group in rules["groups"]:
+        group["interval"] = args.interval
+    n_rules = sum(len(g["rules"]) for g in rules["groups"])
+    fleet = next(d.json for d in build_dashboards(spec) if d.kind == "fleet")
+    panels = [p for p in iter_panels(fleet["panels"]) if p.get("targets")]
+    with tempfile.TemporaryDirectory() as tmp, simulator_process(data, Path(tmp)) as address, \
+            PrometheusServer(Simulator(spec).scrape_configs(address), rules, interval=args.interval) as prom:
+        print(f"{args.models} models, {n_rules} rules, simulator {address}, Prometheus {prom.url}; "
+              f"collecting {args.minutes:g} min...", flush=True)
+        time.sleep(args.minutes * 60)
+        print(f"head series: {head_series(prom.url):.0f}; {args.runs} runs, median\n")
+        print(f"{'panel':36} {'queries':>7} {'rows':>5} {'wall ms':>8} {'eval ms':>8}")
+        total_wall = total_eval = 0.0
+        for panel in panels:
+            exprs = [substitute_variables(substitute_macros(t["expr"], DEFAULT_MACROS), ALL) for t in panel["targets"]]
+            runs = []
+            for _ in range(args.runs):
+                now = time.time()
+                res = [timed(prom.url, "/api/v1/query", {"query": e, "time": now}) for e in exprs]
+                runs.append((sum(r[0] for r in res), sum(r[1] for r in res), max(r[2] for r in res)))
+            wall = statistics.median(r[0] for r in runs)
+            ev = statistics.median(r[1] for r in runs)
+            total_wall += wall
+            total_eval += ev
+            print(f"{panel['title'][:36]:36} {len(exprs):7d} {runs[0][2]:5d} {wall * 1000:8.1f} {ev * 1000:8.1f}")
+        print(f"\nfleet dashboard total ({sum(len(p['targets']) for p in panels)} queries, sequential): "
+              f"wall {total_wall * 1000:.1f} ms, Prometheus eval {total_eval * 1000:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
