@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modeldash.alerts.cluster_scope import scoped_rules
 from modeldash.datasources import fleet_signals
 from modeldash.datasources.backends import Target
 
@@ -63,4 +64,4 @@ def model_recording_rules(spec, model) -> list[RecordingRule]:
 def recording_rules(spec) -> list[RecordingRule]:
     """Serving series per model, then each model's identity and thresholds (``fleet_signals``)."""
     serving = [r for m in spec.models for r in model_recording_rules(spec, m)]
-    return serving + [RecordingRule(*r) for r in fleet_signals.fleet_rules(spec)]
+    return scoped_rules(spec, serving) + [RecordingRule(*r) for r in fleet_signals.fleet_rules(spec)]

@@ -135,7 +135,12 @@ def headline_quality_ratio() -> str:
             f"{ratio_to_threshold(per_model(rmse.name), 'quality', key='rmse')}")
 
 
-def firing_alerts(managed: tuple[str, str], **fixed: str) -> str:
-    """Firing modeldash alerts per model; 0 for a model without any."""
+def firing_alerts(managed: tuple[str, str], present: str, **fixed: str) -> str:
+    """Firing modeldash alerts per model; 0 for a model without any.
+
+    ``present`` is a recorded per-model series: the zeros follow its rows (one per cluster when
+    several), and the info series fills in models that have none.
+    """
     alerts = selector("ALERTS", alertstate="firing", **{managed[0]: managed[1]})
-    return f"count {by()} ({alerts}) or {on()} 0 * max {by()} ({filtered_info(**fixed)})"
+    rows = f"max {by()} ({present}) or {on()} max {by()} ({filtered_info(**fixed)})"
+    return f"count {by()} ({alerts}) or 0 * ({rows})"

@@ -44,7 +44,7 @@ def columns() -> list[tuple[str, str, str]]:
         ("Drift / threshold", "ratio", fs.worst_drift_ratio()),
         ("Accuracy or RMSE", "value", fs.headline_quality()),
         ("Quality / threshold", "ratio", fs.headline_quality_ratio()),
-        ("Firing alerts", "count", fs.firing_alerts(MANAGED_LABEL)),
+        ("Firing alerts", "count", fs.firing_alerts(MANAGED_LABEL, rr.RECORDED_REQUEST_RATE)),
     ]
 
 
@@ -62,9 +62,14 @@ def status_table(spec) -> RawPanel:
     """One row per model: identity, traffic, p95, 5xx, drift, quality, firing alerts; each ratio
     cell coloured against that model's own thresholds, every row a link to the model's dashboard."""
     cols = columns()
-    info = f"max {fs.by(*fs.INFO_LABELS)} ({fs.filtered_info()})"
-    targets = [target(Query(info, instant=True), "A", table=True)]
+    info = fs.filtered_info()
     rename = {"model": "Model", "team": "Team", "namespace": "Namespace", "backend": "Backend"}
+    if spec.prometheus.multi_cluster:  # one row per model and cluster it serves in
+        serving = f"0 * max {fs.by()} ({rr.RECORDED_REQUEST_RATE}) + 1"
+        info = f"{info} * {fs.on()} group_right ({', '.join(fs.INFO_LABELS)}) ({serving})"
+        rename = {"model": "Model", spec.prometheus.cluster_label: "Cluster", **dict(list(rename.items())[1:])}
+    info = f"max {fs.by(*fs.INFO_LABELS)} ({info})"
+    targets = [target(Query(info, instant=True), "A", table=True)]
     order = {name: i for i, name in enumerate(rename)}
     for i, (title, _kind, expr) in enumerate(cols, start=1):
         targets.append(target(Query(fs.keep_selected(expr), instant=True), _ref(i), table=True))

@@ -31,6 +31,7 @@ from modeldash.spec.base import (  # noqa: F401  (re-exported for callers)
 from modeldash.spec.alerting import AlertingSpec
 from modeldash.spec.jobs import JobsSpec
 from modeldash.spec.kubernetes import KubernetesField, KubernetesSpec
+from modeldash.spec.prometheus import PrometheusSpec
 from modeldash.datasources.backends import BACKENDS
 
 # --------------------------------------------------------------------------- thresholds
@@ -313,6 +314,7 @@ class FleetSpec(StrictModel):
     name: str = "ml-fleet"
     grafana: GrafanaSpec = GrafanaSpec()
     datasource: DatasourceSpec = DatasourceSpec()
+    prometheus: PrometheusSpec = PrometheusSpec()
     defaults: Defaults = Defaults()
     labels: LabelMap = Field(default_factory=dict)
     infrastructure: InfrastructureThresholds = InfrastructureThresholds()
@@ -334,6 +336,10 @@ class FleetSpec(StrictModel):
             if m.name in seen:
                 raise FieldProblem(("models", i, "name"), f"duplicate model name {m.name!r} (also models[{seen[m.name]}])")
             seen[m.name] = i
+        cluster = self.prometheus.cluster_label
+        if self.prometheus.multi_cluster and cluster in self.labels:
+            raise FieldProblem(("labels", cluster), f"the data carries {cluster!r} per cluster "
+                               "(prometheus.multi_cluster); a fixed value here would relabel every cluster's alerts")
         unknown = self.jobs.unknown_models(seen)
         if unknown:
             raise FieldProblem(("jobs", "models", unknown[0]), "is not a model of the fleet")
