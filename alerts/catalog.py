@@ -22,8 +22,6 @@ from modeldash.datasources import metrics as M
 from modeldash.datasources.backends import Target
 
 W = "5m"  # rate window of every alert expression
-OPS = (">", "<", ">=", "<=")
-LAYERS = ("infrastructure", "platform", "serving", "model")
 STALE_FOR = 900  # ModelMonitoringJobStale: the upstream idiom for absent()-style alerts is 15m
 
 # noDataState / execErrState, chosen per alert (see docs/alerts.md):

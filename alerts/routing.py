@@ -10,7 +10,6 @@ from __future__ import annotations
 from modeldash.spec.alerting import MANAGED_LABEL, SEVERITIES, ReceiverSpec
 from modeldash.spec.base import format_duration, make_uid
 
-SLACK_TITLE = '{{ template "slack.default.title" . }}'
 AM_SLACK_TITLE = "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.model }}"
 AM_SLACK_TEXT = (
     "{{ range .Alerts }}{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}"

@@ -199,24 +199,6 @@ class Scenario:
 # --------------------------------------------------------------------------- expected text
 
 
-def humanize(v: float) -> str:
-    """Prometheus' ``humanize`` template function."""
-    if v == 0 or v != v or v in (float("inf"), float("-inf")):
-        return _g4(v)
-    prefix = ""
-    if abs(v) >= 1:
-        for p in ("k", "M", "G", "T", "P", "E", "Z", "Y"):
-            if abs(v) < 1000:
-                break
-            prefix, v = p, v / 1000
-        return _g4(v) + prefix
-    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
-        if abs(v) >= 1:
-            break
-        prefix, v = p, v * 1000
-    return _g4(v) + prefix
-
-
 def humanize_percentage(v: float) -> str:
     return _g4(v * 100) + "%"
 
@@ -242,10 +224,6 @@ def _g4(v: float) -> str:
     if v in (float("inf"), float("-inf")):
         return "+Inf" if v > 0 else "-Inf"
     return f"{v:.4g}"
-
-
-def printf_g3(v: float) -> str:
-    return f"{v:.3g}"
 
 
 def _near_tie(x: float) -> bool:

@@ -12,16 +12,13 @@ import grafanalib.core as g
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 RATE = "$__rate_interval"  # the range every panel rate() uses
 
-GREEN, YELLOW, ORANGE, RED, BLUE = "green", "yellow", "orange", "red", "blue"
+GREEN, ORANGE, RED = "green", "orange", "red"
 
 # Grafana unit ids
 PERCENT_UNIT = "percentunit"  # 0..1 shown as %
-BYTES = "bytes"
 BYTES_RATE = "Bps"
 REQ_RATE = "reqps"
-CORES = "short"
 SHORT = "short"
-NONE = "none"
 
 LEGEND_HIDDEN_MARK = "Legend hidden:"  # the recorded reason of a panel without a legend
 
@@ -129,10 +126,6 @@ def stat(
         graphMode="area",
         links=links or [],
     )
-
-
-def row(title: str) -> g.RowPanel:
-    return g.RowPanel(title=title)
 
 
 def panel_link(title: str, url: str) -> dict:

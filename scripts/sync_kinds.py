@@ -20,7 +20,6 @@ from modeldash.spec.base import parse_duration
 from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP
 from modeldash.scripts.serialise import dumps_json
 
-PROVENANCE_HEADER = {"X-Disable-Provenance": "true"}
 REDACTED = "[REDACTED]"
 # Integration settings Grafana stores encrypted (and returns as [REDACTED]); never shown.
 SECURE_SETTINGS = {

@@ -197,19 +197,6 @@ class GrafanaSpec(StrictModel):
         return None if v is None else check_uid(v)
 
 
-class BackendRef(StrictModel):
-    """A serving backend by name, as registered in ``datasources.backends.BACKENDS``."""
-
-    name: str
-
-    @field_validator("name")
-    @classmethod
-    def _known(cls, v):
-        if v not in BACKENDS:
-            raise ValueError(f"unknown serving backend {v!r}; choose one of {', '.join(sorted(BACKENDS))}")
-        return v
-
-
 def _backend_name(v: Any) -> Any:
     if isinstance(v, str) and v not in BACKENDS:
         raise ValueError(f"unknown serving backend {v!r}; choose one of {', '.join(sorted(BACKENDS))}")
