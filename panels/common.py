@@ -12,13 +12,14 @@ import grafanalib.core as g
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 RATE = "$__rate_interval"  # the range every panel rate() uses
 
-GREEN, ORANGE, RED = "green", "orange", "red"
+GREEN, ORANGE, RED, BLUE = "green", "orange", "red", "blue"
 
 # Grafana unit ids
 PERCENT_UNIT = "percentunit"  # 0..1 shown as %
 BYTES_RATE = "Bps"
 REQ_RATE = "reqps"
 SHORT = "short"
+NONE = "none"
 
 LEGEND_HIDDEN_MARK = "Legend hidden:"  # the recorded reason of a panel without a legend
 
