@@ -3,10 +3,12 @@
 With ``prometheus.multi_cluster`` every expression must keep the cluster label apart:
 
 - every ``by (...)`` aggregation gains the cluster label, and a bare ``sum(...)`` becomes
-  ``sum by (cluster) (...)`` (``topk``/``bottomk``/``quantile``/``count_values`` keep their
-  grouping: their results keep every label anyway);
+  ``sum by (cluster) (...)`` (``topk``/``bottomk`` keep their grouping: they select series,
+  whose labels, the cluster's included, stay);
 - every ``on (...)`` vector match gains it, unless one side reads a constant series that has no
   cluster (``model:info``, ``model:threshold``: the same per model in every cluster);
+- ``X or vector(0)`` (a 0 when X is empty) fills each cluster X lacks: ``X or (0 * group by
+  (cluster) (up))``, so a model whose series vanish in one cluster still reads 0 there;
 - dashboards also get ``cluster=~"$cluster"`` on every selector, so the cluster variable filters.
 
 The rewrite works on the parsed expression (promql-parser), never on text, so it reaches every
@@ -21,7 +23,7 @@ import promql_parser as pp
 from modeldash.datasources import fleet_signals as fs
 
 CONSTANT_SERIES = (fs.INFO, fs.THRESHOLD)
-_KEEP_GROUPING = {"topk", "bottomk", "quantile", "count_values", "limitk", "limit_ratio"}
+_KEEP_GROUPING = {"topk", "bottomk", "limitk", "limit_ratio"}  # these select series, keeping their labels
 _SENTINEL = "7777777s"  # stands in for Grafana's $__rate_interval / $__interval while parsing
 _MACRO = re.compile(r"\$\{?(__rate_interval|__interval|__range)\}?")
 
@@ -39,6 +41,13 @@ def _reads_constant(expr) -> bool:
     return bool(found)
 
 
+def _constant_vector(expr) -> float | None:
+    """``n`` when ``expr`` is ``vector(n)``."""
+    if isinstance(expr, pp.Call) and expr.func.name == "vector" and isinstance(expr.args[0], pp.NumberLiteral):
+        return float(expr.args[0].val)
+    return None
+
+
 def _labels(labels) -> str:
     return ", ".join(labels)
 
@@ -46,8 +55,7 @@ def _labels(labels) -> str:
 def _selector_text(vs, label: str, matcher: str) -> str:
     matchers = [str(m) for m in vs.matchers.matchers]
     matchers.append(str(pp.Matcher(pp.MatchOp.Re, label, matcher)))
-    out = f"{vs.name or ''}{{{', '.join(matchers)}}}"
-    return out
+    return f"{vs.name or ''}{{{', '.join(matchers)}}}"
 
 
 def _offset(vs) -> str:
@@ -83,6 +91,11 @@ def _rewriter(label: str, matcher: str | None):
             param = f"{node.param!r}, " if isinstance(node.param, (int, float)) else \
                 (f"{node.param.prettify()}, " if node.param is not None else "")
             return pp.parse(f"{op} by ({_labels(labels)}) ({param}{node.expr.prettify()})")
+        if isinstance(node, pp.BinaryExpr) and str(node.op) == "or" and _constant_vector(node.rhs) is not None:
+            # "X or vector(0)" fills 0 when X is empty; per cluster, it must fill each cluster X lacks
+            up = "up" if matcher is None else f'up{{{label}=~"{matcher}"}}'
+            fill = f"{_constant_vector(node.rhs)!r} * group by ({label}) ({up})"
+            return pp.parse(f"({node.lhs.prettify()}) or ({fill})")
         if isinstance(node, pp.BinaryExpr) and node.modifier is not None:
             mod = node.modifier
             matching = mod.matching

@@ -31,6 +31,8 @@ def multi(label: str = "cluster"):
     ('a / on (model) group_left () model:threshold{signal="x"}',  # constants have no cluster
      'a / on (model) group_left () model:threshold{signal="x"}'),
     ("sum without (pod) (a)", "sum without (pod) (a)"),
+    ("quantile(0.9, a)", "quantile by (c) (0.9, a)"),
+    ("count(a) or vector(0)", "(count by (c) (a)) or (0 * group by (c) (up))"),  # a 0 per cluster
 ])
 def test_scoped_aggregates_and_matches_per_cluster(expr, want):
     assert scoped(expr, "c") == want

@@ -99,18 +99,25 @@ def test_every_panel_has_data_per_cluster(live, spec):
             pytest.fail(f"cluster {cluster}: " + "\n".join(map(str, problems[:20])))
 
 
-def test_a_fault_in_one_cluster_alerts_in_that_cluster_only(live, spec):
+@pytest.mark.parametrize("scenario,model,alert", [
+    ("latency-spike", "fraud-detector", "ModelLatencyP95High"),
+    ("traffic-stop", "churn-classifier", "ModelTrafficStopped"),  # its series vanish in west only
+])
+def test_a_fault_in_one_cluster_alerts_in_that_cluster_only(live, spec, scenario, model, alert):
     sims, prom = live
-    sims["west"].set_scenario("latency-spike", "fraud-detector")
-    try:
-        def fired():
-            alerts = _get(prom.url, "/api/v1/alerts")["data"]["alerts"]
-            return any(a["labels"]["alertname"] == "ModelLatencyP95High" and a["state"] == "firing" for a in alerts)
 
-        _wait(fired, 60, "ModelLatencyP95High to fire in west")
-        alerts = _get(prom.url, "/api/v1/alerts")["data"]["alerts"]
+    def active():
+        return _get(prom.url, "/api/v1/alerts")["data"]["alerts"]
+
+    _wait(lambda: not active(), 60, "no alerts before the fault")
+    sims["west"].set_scenario(scenario, model)
+    try:
+        _wait(lambda: any(a["labels"]["alertname"] == alert and a["state"] == "firing" for a in active()), 60,
+              f"{alert} to fire in west")
+        alerts = active()
         assert alerts and all(a["labels"].get("cluster") == "west" for a in alerts), \
             [(a["labels"]["alertname"], a["labels"].get("cluster")) for a in alerts]
         assert all("in cluster west" in a["annotations"]["summary"] for a in alerts)
+        assert all(a["labels"].get("model") in (None, model) for a in alerts)
     finally:
         sims["west"].set_scenario("healthy")
