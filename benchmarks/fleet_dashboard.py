@@ -87,7 +87,11 @@ def _wait_recorded(url: str, timeout: float = 300) -> None:
     while time.monotonic() < deadline:
         if query(url, "count(model:info)")["result"] and query(url, "count(model:requests:rate5m)")["result"]:
             return
-        time.sleep(5)
+        up = {r["metric"]["job"]: r["value"][1] for r in query(url, "min by (job) (up)")["result"]}
+        took = {r["metric"]["job"]: round(float(r["value"][1]), 1)
+                for r in query(url, "max by (job) (scrape_duration_seconds)")["result"]}
+        print(f"waiting for recorded series; up {up}, scrape seconds {took}", flush=True)
+        time.sleep(15)
     raise RuntimeError("the recording group produced no series in time")
 
 
