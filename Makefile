@@ -1,10 +1,10 @@
 # Two entry points (see README):
 #   make render   install modeldash and render the bundled example fleet into ./out
 #   make test     install everything the tests need (Python packages, Debian's prometheus,
-#                 alertmanager, pushgateway, postgresql and kubectl when missing) and run the whole suite
+#                 alertmanager, pushgateway, postgresql, chromium and kubectl when missing) and run the whole suite
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager prometheus-pushgateway postgresql
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager prometheus-pushgateway postgresql rsync chromium
 
 .PHONY: render install test system-deps
 
@@ -16,8 +16,9 @@ render: install
 
 system-deps:
 	@missing=""; \
-	for bin in prometheus promtool amtool prometheus-pushgateway; do command -v $$bin >/dev/null || missing=1; done; \
+	for bin in prometheus promtool amtool prometheus-pushgateway rsync; do command -v $$bin >/dev/null || missing=1; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing=1; \
+	[ -x /usr/bin/chromium ] || missing=1; \
 	command -v kubectl >/dev/null || extra=kubernetes-client; \
 	if [ -n "$$missing$$extra" ]; then \
 	  echo "installing Debian packages: $(DEBIAN_PACKAGES) $$extra"; \

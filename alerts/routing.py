@@ -7,6 +7,8 @@ expands it in provisioning files; the sync substitutes it before an API write) a
 """
 from __future__ import annotations
 
+from modeldash.alerts.catalog import alert_definitions
+from modeldash.alerts.inhibition import inhibit_rules
 from modeldash.spec.alerting import MANAGED_LABEL, SEVERITIES, ReceiverSpec
 from modeldash.spec.base import format_duration, make_uid
 
@@ -158,4 +160,5 @@ def alertmanager_config(spec) -> dict:
             }],
         },
         "receivers": [_am_receiver(spec, r) for r in spec.alerting.receivers],
+        "inhibit_rules": inhibit_rules(alert_definitions(spec)),
     }

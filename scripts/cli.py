@@ -21,6 +21,7 @@ from modeldash import __version__
 from modeldash.scripts import cmd_jobs
 from modeldash.scripts.cli_common import EXIT_FINDINGS, SPEC_ARG, guarded, read_spec
 from modeldash.scripts.cmd_live import demo
+from modeldash.scripts.cmd_preview import preview_cmd
 from modeldash.scripts.cmd_sync import diff_cmd, sync_cmd
 from modeldash.scripts.cmd_test_rules import test_rules
 
@@ -72,6 +73,7 @@ def render(spec, out_dir, no_lint):
     write_tree(files, Path(out_dir))
     for line in ctx.summary:
         click.echo(line)
+    _warn(files)
     click.echo(f"rendered {spec or 'the bundled example fleet'} -> {out_dir}/ ({len(files)} files)")
 
 
@@ -111,6 +113,7 @@ def lint(target, prometheus_url, rate_interval):
     problems = lint_files(files, fleet)
     for p in problems:
         click.echo(str(p))
+    _warn(files)
     live = 0
     if prometheus_url:
         from modeldash.scripts.cmd_live import dashboards_from_files, run_live_lint
@@ -124,6 +127,14 @@ def lint(target, prometheus_url, rate_interval):
     click.echo(f"lint: {len(files)} files, no problems")
 
 
+def _warn(files) -> None:
+    """Warnings and notes (``scripts/lint_warnings.py``): printed, never a failure."""
+    from modeldash.scripts.lint_warnings import lint_warnings
+
+    for line in lint_warnings(files):
+        click.echo(line, err=True)
+
+
 # Commands defined in their own modules.
 main.add_command(test_rules)
 main.add_command(cmd_jobs.baseline_cmd)
@@ -132,3 +143,4 @@ main.add_command(cmd_jobs.quality_job_cmd)
 main.add_command(diff_cmd)
 main.add_command(sync_cmd)
 main.add_command(demo)
+main.add_command(preview_cmd)

@@ -3,9 +3,11 @@
 \b
 Exit codes of the jobs:
   0  scored and pushed (or written)
-  2  bad input: spec, options, missing columns, empty window, all-NaN column,
-     constant baseline column, unreadable file or database; nothing is pushed
-  5  the Pushgateway (or textfile directory) did not take the metrics after retries
+  2  bad input: spec, options, missing or duplicate columns, empty window, a column
+     without a finite value, constant baseline column, unreadable file or database,
+     no ground truth (quality), unwritable --report/-o; nothing is pushed
+  5  the Pushgateway (or textfile directory) did not take the metrics after retries,
+     or the URL answered as no Pushgateway does (an HTML page, a redirect)
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import click
 
 from modeldash.spec.base import parse_duration
 from modeldash.instrumentation.errors import DataProblem
+from modeldash.scripts import job_checks as checks
 from modeldash.scripts.cli_common import DB_URL_ENV, EXIT_PUSH, SPEC_ARG, BadInput, guarded, read_spec
 
 # numpy, scipy, pyarrow and SQLAlchemy are imported inside the commands, so that the rest of
@@ -84,6 +87,7 @@ def _deliver(registry, job: str, model: str, gateway: str | None, textfile_dir: 
              attempts: int, backoff: float) -> str:
     from modeldash.scripts import job_outputs as outputs
 
+    checks.finite_registry(registry, f"{job} job of {model}")
     if dry_run:
         return "not pushed (--dry-run)"
     try:
@@ -102,7 +106,7 @@ def _push_options(fn):
         click.option("--pushgateway", "gateway", metavar="URL", help="Pushgateway to push to [default: the spec's jobs.pushgateway_url]."),
         click.option("--textfile-dir", type=click.Path(file_okay=False), help="Write a .prom file for node-exporter's textfile collector instead of pushing."),
         click.option("--dry-run", is_flag=True, help="Score and report, push nothing."),
-        click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here."),
+        click.option("--report", "report_path", metavar="FILE", help="Write the JSON report here."),
         click.option("--push-attempts", default=4, show_default=True, type=click.IntRange(1, 20), help="Tries before giving up."),
         click.option("--push-backoff", default=1.0, show_default=True, type=click.FloatRange(0, 60), help="First wait between tries (doubles each time)."),
     ]):
@@ -129,7 +133,7 @@ def _source_options(fn):
 @click.option("--prediction-column", metavar="COL", help="Also profile the model's outputs in this column (for prediction drift).")
 @click.option("--bins", default=10, show_default=True, type=click.IntRange(2, 100), help="Quantile bins per numeric feature (PSI).")
 @click.option("--ecdf-points", default=2000, show_default=True, type=click.IntRange(10, 100000), help="ECDF grid points per numeric feature (KS).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the profile JSON.")
+@click.option("-o", "--output", required=True, metavar="FILE", help="Where to write the profile JSON.")
 @_source_options
 @guarded
 def baseline_cmd(spec, model_name, source, prediction_column, bins, ecdf_points, output, db_url_env, sqlite):
@@ -146,6 +150,7 @@ def baseline_cmd(spec, model_name, source, prediction_column, bins, ecdf_points,
 
     fleet, _ = read_spec(spec)
     model = _model(fleet, model_name)
+    checks.writable_file(output, "-o")
     if not model.features and not prediction_column:
         raise BadInput(f"model {model.name!r} has no features in the spec and no --prediction-column: nothing to profile")
     src = inputs.parse_source(source)
@@ -175,7 +180,7 @@ def _columns(table, model, label) -> dict:
     out = {}
     for f in model.features:
         if f.kind == "numeric":
-            out[f.name] = inputs.numeric_column(table, f.name, label)
+            out[f.name] = _finite(table, f.name, label)
         else:
             out[f.name] = inputs.category_counts(table, f.name)
     return out
@@ -186,7 +191,18 @@ def _prediction(table, model, column, label):
 
     if model.task == "classification":
         return inputs.category_counts(table, column)
-    return inputs.numeric_column(table, column, label)
+    return _finite(table, column, label)
+
+
+def _finite(table, column, label, shown=None):
+    """A numeric column with +-inf left out like missing values, and a note saying so."""
+    from modeldash.scripts import job_inputs as inputs
+
+    values, n_inf = inputs.numeric_column_counted(table, column, label)
+    note = checks.infinite_values(values, n_inf, shown or column, label)
+    if note:
+        click.echo(f"note: {note}", err=True)
+    return values
 
 
 def _load_baseline(path: str, model) -> dict:
@@ -243,6 +259,7 @@ def drift_job_cmd(spec, model_name, baseline_path, source, timestamp_column, win
 
     fleet, _ = read_spec(spec)
     model = _model(fleet, model_name)
+    checks.writable_file(report_path, "--report")
     settings = fleet.jobs.for_model(model.name)
     profile = _load_baseline(baseline_path, model)
     src = inputs.parse_source(source or settings.inputs)
@@ -318,6 +335,8 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
 
     fleet, _ = read_spec(spec)
     model = _model(fleet, model_name)
+    checks.require_ground_truth(fleet, model)
+    checks.writable_file(report_path, "--report")
     s = fleet.jobs.for_model(model.name)
     id_col = id_column or s.id_column
     pred_col = prediction_column or s.prediction_column
@@ -350,13 +369,14 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
                        inputs.text_values(joined, "label"), inputs.text_values(joined, "prediction"))
     else:
         report = _data(quality.regression_quality, model.name,
-                       inputs.numeric_column(joined, "label", lsrc.label), inputs.numeric_column(joined, "prediction", psrc.label))
+                       _finite(joined, "label", lsrc.label, label_col), _finite(joined, "prediction", psrc.label, pred_col))
     registry = exports.quality_registry(report, time.time())
     where = _deliver(registry, exports.QUALITY_JOB, model.name, gateway or fleet.jobs.pushgateway_url, textfile_dir,
                      dry_run, push_attempts, push_backoff)
     doc = report.as_dict()
     doc.update(window=_window_doc(start, stop, ts_col), predictions=preds.num_rows, labelled=joined.num_rows,
                sources={"predictions": psrc.label, "labels": lsrc.label})
+    doc["excluded_rows"] = joined.num_rows - report.rows  # null, NaN or infinite label or prediction
     if report_path:
         outputs.write_report(doc, report_path)
     headline = (f"accuracy {report.values['accuracy']:.4f}" if model.task == "classification"

@@ -70,14 +70,24 @@ def demo_rules(spec) -> dict:
     return prometheus_rules(spec)
 
 
+SIMULATOR_LISTEN = click.option(
+    "--simulator-listen", default="127.0.0.1:0", show_default=True, metavar="HOST:PORT",
+    help="Where the simulator serves its exporters (port 0: a free port).")
+PROMETHEUS_LISTEN = click.option(
+    "--prometheus-listen", default="127.0.0.1:0", show_default=True, metavar="HOST:PORT",
+    help="Where Prometheus listens (port 0: a free port).")
+
+
 @click.command()
 @SPEC_ARG
 @click.option("-o", "--out", "out_dir", default="out-demo", show_default=True, type=click.Path(file_okay=False),
               help="Where the rendered fleet and the Grafana provisioning files go (replaced).")
 @click.option("--scenario", default="healthy", show_default=True, help="Scenario to start in (switch later over HTTP).")
 @click.option("--model", default=None, help="Model the scenario's fault targets (default: the first model).")
+@SIMULATOR_LISTEN
+@PROMETHEUS_LISTEN
 @guarded
-def demo(spec, out_dir, scenario, model):
+def demo(spec, out_dir, scenario, model, simulator_listen, prometheus_listen):
     """Render SPEC, start the workload simulator and a real Prometheus, and keep them running.
 
     Prometheus (/usr/bin/prometheus) scrapes the simulator every second and evaluates the
@@ -90,28 +100,23 @@ def demo(spec, out_dir, scenario, model):
 
     Ctrl-C (or SIGTERM) stops both cleanly.
     """
-    from modeldash.scripts.prometheus_harness import HarnessError, PrometheusServer
+    from modeldash.scripts.live_stack import LiveStack, parse_listen
     from modeldash.scripts.render import build_files, check_output_dir, write_tree
-    from modeldash.simulator import SCENARIOS, Simulator
+    from modeldash.simulator import SCENARIOS
 
     fleet, path = read_spec(spec)
     if scenario not in SCENARIOS:
         raise BadInput(f"--scenario: unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     if model is not None and model not in {m.name for m in fleet.models}:
         raise BadInput(f"--model: {path}: no model named {model!r}")
+    listen = parse_listen("--simulator-listen", simulator_listen), parse_listen("--prometheus-listen", prometheus_listen)
     check_output_dir(Path(out_dir))
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
-    sim = Simulator(fleet)
-    sim.set_scenario(scenario, model)
-    prom = None
+    stack = LiveStack(fleet, demo_rules(fleet), *listen, scenario=scenario, model=model)
     try:
-        sim.start()
-        prom = PrometheusServer(sim.scrape_configs(), demo_rules(fleet))
-        try:
-            prom.start()
-        except HarnessError as exc:
-            raise BadInput(str(exc)) from None
+        stack.start()
+        sim, prom = stack.sim, stack.prom
         out = Path(out_dir)
         files, ctx = build_files(fleet, out)
         files.update(grafana_provisioning(fleet, prom.url, out / "dashboards"))
@@ -120,8 +125,9 @@ def demo(spec, out_dir, scenario, model):
         lines = [
             f"modeldash demo: {path} ({len(fleet.models)} models), scenario {sim.state.name} on {sim.state.target}",
             f"  rendered     {out}/ ({len(files)} files)",
-            f"  simulator    http://{sim.address}/metrics/...  (one path per exporter)",
-            f"  prometheus   {prom.url}  pid {prom.process.pid}  (alerts: {prom.url}/alerts, rules: {prom.url}/rules)",
+            f"  simulator    http://{sim.address}/  (lists its exporters, e.g. http://{sim.address}/metrics/models)",
+            f"  prometheus   {prom.url}  pid {prom.process.pid}",
+            f"               alerts {prom.url}/api/v1/alerts  rules {prom.url}/api/v1/rules  targets {prom.url}/api/v1/targets",
             f"  scenarios    curl -X POST 'http://{sim.address}/scenario?name=latency-spike&model={sim.state.target}'",
             f"  grafana      add a Prometheus datasource uid {fleet.datasource.uid!r} with URL {prom.url},",
             f"               or start Grafana with GF_PATHS_PROVISIONING={provisioning}",
@@ -135,8 +141,6 @@ def demo(spec, out_dir, scenario, model):
                 sys.exit(EXIT_BAD_INPUT)
         click.echo("stopping demo: Prometheus and simulator")
     finally:
-        if prom is not None:
-            prom.stop()
-        sim.stop()
+        stack.stop()
         for s, h in previous.items():
             signal.signal(s, h)

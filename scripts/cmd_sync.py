@@ -91,7 +91,7 @@ def _run(spec, grafana_url, token_file, org_id, ca_cert, insecure, timeout, retr
     except GrafanaError as exc:
         click.echo(f"error: {settings.redactor.redact(str(exc))}", err=True)
         sys.exit(EXIT_GRAFANA)
-    except (ValueError, TypeError, KeyError) as exc:  # e.g. a response that is not what Grafana sends
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # e.g. a response that is not what Grafana sends
         click.echo(f"error: unexpected answer from Grafana ({exc.__class__.__name__}: "
                    f"{settings.redactor.redact(str(exc))[:200]})", err=True)
         sys.exit(EXIT_GRAFANA)

@@ -128,8 +128,29 @@ class Settings:
     redactor: Redactor = field(default_factory=Redactor)
 
 
+class NotGrafana(Exception):
+    """A success status with a body that is not Grafana's JSON: a login page, a proxy, another service."""
+
+
+def _not_json(response) -> str | None:
+    """Why a < 400 answer is not from Grafana's API (it always answers JSON), or None when it is fine."""
+    if response.status_code >= 400 or response.status_code == 204:
+        return None
+    body = response.content or b""
+    kind = (response.headers.get("Content-Type") or "").lower()
+    if not body.strip() or "json" in kind:
+        return None
+    what = "an HTML page" if "html" in kind or body.lstrip()[:1] == b"<" else f"{kind or 'untyped'} content, not JSON"
+    history = getattr(response, "history", None) or []
+    if history:
+        target = urlsplit(str(response.url))
+        what += f" after a {history[0].status_code} redirect to {target.scheme}://{target.netloc}{target.path}"
+    return f"answered {response.status_code} with {what}"
+
+
 class _CountingSession(niquests.Session):
-    """A session that counts every attempt and remembers the last Retry-After per thread."""
+    """A session that counts every attempt, remembers the last Retry-After per thread, and
+    refuses an answer that is not Grafana's (an SSO login page answers 200 with HTML)."""
 
     def __init__(self, owner: "GrafanaHTTP", **kwargs):
         super().__init__(**kwargs)
@@ -140,6 +161,9 @@ class _CountingSession(niquests.Session):
         self._owner._local.retry_after = None
         response = super().request(method, url, *args, **kwargs)
         self._owner._local.retry_after = response.headers.get("Retry-After")
+        problem = _not_json(response)
+        if problem:
+            raise NotGrafana(problem)
         return response
 
 
@@ -241,6 +265,9 @@ class GrafanaHTTP:
                     raise GrafanaError(exc.status_code, f"{what}: {exc.status_code} {self._message(exc)}") from None
                 status, reason = 429, "429 too many requests"
                 wait = _parse_retry_after(getattr(self._local, "retry_after", None))
+            except NotGrafana as exc:  # not retried: a login page stays a login page
+                raise GrafanaError(200, f"{what}: {self.display_url} {self.redactor.redact(exc)}: not Grafana's "
+                                        "API (an SSO login page or proxy?); point GRAFANA_URL at Grafana itself") from None
             except niquests.exceptions.SSLError:
                 raise GrafanaError(0, f"{what}: TLS verification of {self.display_url} failed: pass --ca-cert with "
                                       "the CA that signed Grafana's certificate (or, unsafe, --insecure-skip-verify)") from None

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from modeldash.scripts.cli_common import DB_URL_ENV, BadInput
+from modeldash.scripts.job_checks import unique_columns
 UTC_US = pa.timestamp("us", tz="UTC")
 
 
@@ -61,6 +62,8 @@ def parse_source(text: str) -> Source:
 
 
 def _missing(source: Source, have: list[str], want: list[str]) -> None:
+    # files: any repeated header is refused; a query may repeat columns the job does not read
+    unique_columns(list(have), source.label, None if source.kind in ("csv", "parquet") else want)
     missing = [c for c in want if c not in have]
     if missing:
         shown = ", ".join(have[:12]) + (" ..." if len(have) > 12 else "")
@@ -265,17 +268,25 @@ def read_table(source: Source, columns: list[str], *, timestamp_column: str | No
 
 
 def numeric_column(table: pa.Table, name: str, label: str) -> np.ndarray:
-    """A float64 array (nulls as NaN); a non-numeric column is bad input."""
+    """A float64 array: nulls, NaN and +-inf all NaN (missing, see ``job_checks``); a non-numeric column is bad input."""
+    return numeric_column_counted(table, name, label)[0]
+
+
+def numeric_column_counted(table: pa.Table, name: str, label: str) -> tuple[np.ndarray, int]:
+    """``numeric_column`` and how many of its values were +-inf (now NaN)."""
     col = table.column(name)
     t = col.type
     if pa.types.is_null(t):
-        return np.full(table.num_rows, np.nan)
+        return np.full(table.num_rows, np.nan), 0
     if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_boolean(t)):
         try:
             col = col.cast(pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             raise BadInput(f"{label}: column {name!r} is {t}, not numeric (declare it categorical in the spec?)") from None
-    return col.cast(pa.float64()).to_numpy()
+    values = col.cast(pa.float64()).to_numpy()
+    infinite = np.isinf(values)
+    n_inf = int(np.count_nonzero(infinite))
+    return (np.where(infinite, np.nan, values) if n_inf else values), n_inf
 
 
 def category_counts(table: pa.Table, name: str) -> tuple[dict[str, int], int]:

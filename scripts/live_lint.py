@@ -166,8 +166,11 @@ def _is_nan(v) -> bool:
         return False
 
 
-def lint_dashboard(dashboard: dict, prometheus_url: str, macros: dict[str, str] | None = None) -> list[Problem]:
-    macros = {**DEFAULT_MACROS, **(macros or {})}
+def resolve_variables(dashboard: dict, prometheus_url: str, macros: dict[str, str]):
+    """Each template variable's text as Grafana substitutes it (current value, or first/All).
+
+    Returns the resolver, ``{name: text}``, ``{name: options}`` and the variables' problems.
+    """
     resolver = _Resolver(prometheus_url, macros)
     title = dashboard.get("title") or dashboard.get("uid") or "?"
     variables = (dashboard.get("templating") or {}).get("list", [])
@@ -189,14 +192,28 @@ def lint_dashboard(dashboard: dict, prometheus_url: str, macros: dict[str, str] 
             problems.append(Problem(title, f"variable ${name}", str(var.get("query")), "variable has no values"))
         options[name] = opts
         known[name] = resolver.value(var, opts, single=False) if opts else ""
+    return resolver, known, options, problems
+
+
+def panel_values(panel: dict, variables: list[dict], resolver: _Resolver, known: dict, options: dict) -> dict:
+    """The variables one panel sees: a repeated panel's first copy gets its variable's first value."""
+    values = dict(known)
+    repeat = panel.get("repeat")
+    if repeat and repeat in options:
+        var = next(v for v in variables if v.get("name") == repeat)
+        values[repeat] = resolver.value(var, options[repeat], single=True)
+    return values
+
+
+def lint_dashboard(dashboard: dict, prometheus_url: str, macros: dict[str, str] | None = None) -> list[Problem]:
+    macros = {**DEFAULT_MACROS, **(macros or {})}
+    title = dashboard.get("title") or dashboard.get("uid") or "?"
+    variables = (dashboard.get("templating") or {}).get("list", [])
+    resolver, known, options, problems = resolve_variables(dashboard, prometheus_url, macros)
     for panel in iter_panels(dashboard.get("panels", [])):
         if not _is_prometheus(panel.get("datasource")):
             continue
-        values = dict(known)
-        repeat = panel.get("repeat")
-        if repeat and repeat in options:
-            var = next(v for v in variables if v.get("name") == repeat)
-            values[repeat] = resolver.value(var, options[repeat], single=True)
+        values = panel_values(panel, variables, resolver, known, options)
         for target in panel.get("targets", []) or []:
             expr = target.get("expr")
             if not expr or not _is_prometheus(target.get("datasource", panel.get("datasource"))):

@@ -42,13 +42,15 @@ class PrometheusServer:
     """One Prometheus process with its own temp dir; a context manager."""
 
     def __init__(self, scrape_configs: list[dict], rules: dict | None = None, interval: str = "1s",
-                 binary: str = PROMETHEUS_BIN, host: str = "127.0.0.1", keep_dir: Path | None = None):
+                 binary: str = PROMETHEUS_BIN, host: str = "127.0.0.1", keep_dir: Path | None = None,
+                 port: int | None = None):
         self.scrape_configs = scrape_configs
         self.rules = rules
         self.interval = interval
         self.binary = binary
         self.host = host
         self.port: int | None = None
+        self._fixed_port = port or None  # None or 0: a free port
         self.process: subprocess.Popen | None = None
         self._dir: Path | None = None
         self._keep_dir = keep_dir
@@ -79,7 +81,7 @@ class PrometheusServer:
             raise HarnessError(f"{self.binary} not found (install Debian's prometheus package)")
         self._dir = self._write_files()
         for _attempt in range(3):  # the free port can be taken between probe and bind
-            self.port = free_port(self.host)
+            self.port = self._fixed_port or free_port(self.host)
             log = open(self._dir / "prometheus.log", "wb")
             self.process = subprocess.Popen(
                 [
@@ -99,7 +101,7 @@ class PrometheusServer:
             if self._wait_ready(timeout):
                 return self
             self._terminate()
-            if "address already in use" not in self.log_tail():
+            if "address already in use" not in self.log_tail() or self._fixed_port:
                 break
         tail = self.log_tail()
         self.stop()

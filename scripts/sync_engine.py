@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from modeldash.sync.desired_state import KINDS, DesiredObject
+from modeldash.scripts import sync_secrets
 from modeldash.scripts.grafana_http import GrafanaError, GrafanaHTTP
 from modeldash.scripts.sync_kinds import HANDLERS, SECURE_SETTINGS, Action, Context, expand_env
 
@@ -35,6 +36,7 @@ class SyncReport:
     retries: int = 0
     applied: bool = False
     requests_by_method: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what a diff could not compare
 
     def count(self) -> dict[str, int]:
         c = Counter()
@@ -67,12 +69,19 @@ class SyncReport:
         return [a for a in self.actions if a.result == "failed"]
 
 
-def resolve_secrets(desired: list[DesiredObject], http: GrafanaHTTP, env: dict | None = None) -> list[DesiredObject]:
-    """Contact-point settings may name environment variables; fill them in at sync time only."""
+def resolve_secrets(desired: list[DesiredObject], http: GrafanaHTTP, env: dict | None = None,
+                    gaps: dict | None = None) -> list[DesiredObject]:
+    """Contact-point settings may name environment variables; fill them in at sync time only.
+
+    ``gaps`` (``sync_secrets.unset``) are the settings a diff leaves as ``$VAR``: not compared.
+    """
     env = dict(os.environ if env is None else env)
+    gaps = gaps or {}
     out = []
     for d in desired:
-        if d.kind == "contact_point":
+        if d.kind == "contact_point" and d.key in gaps:
+            pass  # at least one reference is unset: only a diff gets here, and it compares the rest
+        elif d.kind == "contact_point":
             try:
                 settings = expand_env(d.body.get("settings") or {}, env, http.redactor, f"contact point {d.title}: settings")
             except KeyError as exc:
@@ -86,12 +95,12 @@ def resolve_secrets(desired: list[DesiredObject], http: GrafanaHTTP, env: dict |
 
 
 def plan(http: GrafanaHTTP, desired: list[DesiredObject], fleet: str, *, prune: bool = False,
-         concurrency: int = 8, force: bool = False, skip_kinds=()) -> tuple[list[Action], Context]:
+         concurrency: int = 8, force: bool = False, skip_kinds=(), uncompared=None) -> tuple[list[Action], Context]:
     """Read Grafana and compare: every desired object gets an action; managed extras too."""
     unknown = {d.kind for d in desired} - set(KINDS)
     if unknown:
         raise SyncInputError(f"unknown object kind(s): {', '.join(sorted(unknown))}")
-    ctx = Context(http=http, fleet=fleet, concurrency=concurrency, force=force)
+    ctx = Context(http=http, fleet=fleet, concurrency=concurrency, force=force, uncompared=uncompared or {})
     actions: list[Action] = []
     for kind in KINDS:
         if kind in skip_kinds:
@@ -134,11 +143,18 @@ def apply(ctx: Context, actions: list[Action], progress: Callable[[int], None] |
 def run_sync(http: GrafanaHTTP, desired: list[DesiredObject], fleet: str, *, apply_changes: bool, prune: bool = False,
              force: bool = False, concurrency: int = 8, progress_factory=None, env: dict | None = None,
              skip_kinds=()) -> SyncReport:
-    """Health check, plan, and (unless a dry run) apply. Raises GrafanaError if Grafana cannot be read."""
+    """Health check, plan, and (unless a dry run) apply. Raises GrafanaError if Grafana cannot be read.
+
+    A sync needs every secret its contact points reference (``SyncInputError`` naming the missing
+    ones, before any request); a diff compares without the missing ones and notes what it skipped.
+    """
+    gaps = sync_secrets.unset(desired, dict(os.environ if env is None else env))
+    if gaps and apply_changes:
+        raise SyncInputError(sync_secrets.missing_for_sync(desired, gaps))
     http.health_check()
-    desired = resolve_secrets(desired, http, env)
+    desired = resolve_secrets(desired, http, env, gaps)
     actions, ctx = plan(http, desired, fleet, prune=prune, concurrency=concurrency, force=force,
-                       skip_kinds=skip_kinds)
+                       skip_kinds=skip_kinds, uncompared={k: sorted(v) for k, v in gaps.items()})
     if apply_changes:
         todo = [a for a in actions if a.op in PENDING_OPS or (force and a.op == "conflict")]
         if progress_factory and todo:
@@ -146,4 +162,5 @@ def run_sync(http: GrafanaHTTP, desired: list[DesiredObject], fleet: str, *, app
                 apply(ctx, actions, bar)
         else:
             apply(ctx, actions)
-    return SyncReport(actions, http.total_requests, http.writes, http.retries, apply_changes, dict(http.requests))
+    return SyncReport(actions, http.total_requests, http.writes, http.retries, apply_changes, dict(http.requests),
+                      sync_secrets.diff_notes(desired, gaps))

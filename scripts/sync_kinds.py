@@ -56,6 +56,7 @@ class Context:
     fleet: str
     concurrency: int = 8
     force: bool = False
+    uncompared: dict = field(default_factory=dict)  # contact point key -> settings left as $VAR (diff only)
 
     def map(self, fn, items):
         items = list(items)
@@ -175,6 +176,9 @@ class ContactPoints:
                 actions.append(Action(self.kind, d.key, d.title, "create", d, None, text_diff(None, shown, ctx.http.redactor.redact, d.title)))
                 continue
             have = self.comparable(cur)
+            for k in ctx.uncompared.get(d.key, ()):  # $VAR unset (a diff without secrets): not compared
+                for side in (have, want):
+                    side.get("settings", {}).pop(k, None)
             hidden = REDACTED in (cur.get("settings") or {}).values()
             if have == want and hidden and ctx.force:
                 # Grafana never returns secure settings, so a rotated secret is invisible:
@@ -478,7 +482,7 @@ def expand_env(value: Any, env: dict[str, str], redactor, where: str) -> Any:
 
     def sub(m):
         name = m.group(1) or m.group(2)
-        if name not in env:
+        if not env.get(name):  # an unset CI secret arrives as an empty variable
             raise KeyError(f"{where} references ${name}, which is not set in the environment")
         redactor.add(env[name])
         return env[name]

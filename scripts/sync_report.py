@@ -30,6 +30,7 @@ def report_json(report, fleet: str, url: str, skipped: list[str]) -> dict:
         "conflicts": [f"{a.kind} {a.key}" for a in report.conflicts],
         "failed": [{"object": f"{a.kind} {a.key}", "error": a.error} for a in report.failures],
         "objects": objects,
+        "notes": list(getattr(report, "notes", [])),
     }
 
 
@@ -66,6 +67,7 @@ def report_table(report, fleet: str, url: str, show_diffs: bool) -> str:
     if report.failures:
         lines.append("failed:")
         lines += [f"  {a.kind} {a.key}: {a.error}" for a in report.failures]
+    lines += [f"note: {n}" for n in getattr(report, "notes", [])]
     return "\n".join(lines)
 
 

@@ -120,6 +120,9 @@ class Simulator:
                 if url.path == "/scenario":
                     body = json.dumps({"scenario": sim.state.name, "target": sim.state.target}).encode()
                     return self._reply(200, body, "application/json")
+                if url.path in ("/", "/metrics"):  # an index, so the address printed by demo answers
+                    body = "".join(f"{path}\n" for path in sorted(sim.endpoints)).encode()
+                    return self._reply(200, body, "text/plain; charset=utf-8")
                 body = sim.render(url.path)
                 if body is None:
                     return self._reply(404, b"not found\n", "text/plain")

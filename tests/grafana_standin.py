@@ -187,7 +187,8 @@ class GrafanaStandin:
 
     def add_fault(self, kind: str, *, method: str | None = None, path: str | None = None, times: int = 1,
                   after: int = 0, retry_after: float = 1, delay: float = 0.0) -> None:
-        """``kind``: 500 | 404 | 429 | slow | drop | echo400. ``after`` matching requests pass untouched first."""
+        """``kind``: 500 | 404 | 429 | slow | drop | echo400 | html (200 with an SSO login page) | login
+        (302 to ``/login``, which serves that page). ``after`` matching requests pass untouched first."""
         with self.lock:
             self.faults.append({"kind": kind, "method": method, "path": path, "times": times, "after": after,
                                 "retry_after": retry_after, "delay": delay})
@@ -218,16 +219,22 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     # ------------------------------------------------------------------ plumbing
-    def _send(self, status: int, body=None, headers: dict | None = None) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
+    def _send(self, status: int, body=None, headers: dict | None = None,
+              content_type: str = "application/json", raw: bytes | None = None) -> None:
+        data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
         if data:
             self.wfile.write(data)
+
+    def _send_html(self) -> None:
+        """What an SSO proxy in front of Grafana answers: 200 and a login page."""
+        page = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>SSO login</body></html>"
+        self._send(200, content_type="text/html; charset=utf-8", raw=page)
 
     def _body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -298,7 +305,17 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(400, {"message": f"invalid input: {json.dumps(body)[:2000]}"})
             if fault["kind"] == "slow":
                 time.sleep(fault["delay"])
+            if fault["kind"] == "html":  # an SSO proxy's login page, status 200
+                return self._send_html()
+            if fault["kind"] == "login":
+                self.send_response(302)
+                self.send_header("Location", f"/login?next={path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
         try:
+            if path == "/login":  # where the "login" fault redirects to
+                return self._send_html()
             if path == "/api/health":
                 if not owner.healthy:
                     return self._send(503, {"database": "failing", "version": "11.3.0"})

@@ -6,6 +6,8 @@ run time. Rule durations are shortened by ``shorten_rules`` (promtool covers the
 from __future__ import annotations
 
 import copy
+import re
+import urllib.request
 import json
 import os
 import signal
@@ -248,22 +250,35 @@ def test_lint_command_with_prometheus(live, spec, tmp_path):
 
 
 def test_demo_starts_and_stops_on_sigint(tmp_path):
+    from modeldash.scripts.prometheus_harness import free_port
+
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "modeldash", "demo", "-o", str(tmp_path / "demo")],
+    sim_port, prom_port = free_port(), free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "modeldash", "demo", "-o", str(tmp_path / "demo"),
+                             "--simulator-listen", f"127.0.0.1:{sim_port}", "--prometheus-listen", f"127.0.0.1:{prom_port}"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
         lines = []
         deadline = time.monotonic() + 40
         pid = url = None
-        while time.monotonic() < deadline and pid is None:
+        while time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:
                 break
             lines.append(line)
             if line.strip().startswith("prometheus"):
                 url, pid = line.split()[1], int(line.split("pid")[1].split()[0])
+            if "Ctrl-C stops" in line:
+                break
         assert pid, "".join(lines) + proc.stderr.read() if proc.poll() is not None else "".join(lines)
         assert query(url, "vector(1)")["result"]
+        assert url == f"http://127.0.0.1:{prom_port}"
+        # every address the demo prints answers (GET; the scenario URL is shown as a POST)
+        urls = {u.rstrip("',") for ln in lines for u in re.findall(r"http://[^\s)]+", ln)}
+        assert f"http://127.0.0.1:{sim_port}/" in urls and len(urls) >= 5, urls
+        for u in sorted(urls):
+            with urllib.request.urlopen(u, timeout=10) as resp:
+                assert resp.status == 200, u
         assert (tmp_path / "demo" / "grafana-demo" / "provisioning" / "datasources" / "modeldash-demo.yaml").exists()
         assert list((tmp_path / "demo" / "dashboards").rglob("*.json"))
         proc.send_signal(signal.SIGINT)

@@ -115,3 +115,29 @@ def test_objects_render_already_built_are_linted_without_parsing_again():
     bad["metadata"]["name"] = "Bad_Name"
     assert lint_manifests(files) == []
     assert any("'Bad_Name'" in p for p in lint_manifests(files, {"k8s/m0.yaml": bad}))
+
+
+def test_lint_warns_when_the_datasource_is_the_charts_own_and_notes_url_file(cli, example_data, write_spec, tmp_path):
+    """Warnings, not failures (issue 11): the example does not collide; the chart's name/uid and
+    a url_file webhook are each one line on stderr, and lint still exits 0."""
+
+    def warnings(result):
+        return [ln for ln in result.output.splitlines() if ln.startswith(("warning:", "note:"))]
+
+    result = cli("lint", write_spec(example_data, "example.yaml"))
+    assert result.exit_code == 0 and warnings(result) == [], result.output
+    example_data["datasource"].update(name="Prometheus", uid="prometheus")
+    example_data["alerting"]["receivers"][2]["webhook"] = {"url_env": "RISK_URL", "url_file": "/etc/am/risk-url"}
+    spec_path = write_spec(example_data, "chart.yaml")
+    result = cli("lint", spec_path)
+    lines = warnings(result)
+    assert result.exit_code == 0, result.output
+    rendered = cli("render", spec_path, "-o", tmp_path / "out")
+    assert rendered.exit_code == 0 and warnings(rendered) == lines
+    assert lines == [
+        "warning: k8s/datasources/prometheus.yaml: datasource name 'Prometheus', uid 'prometheus': the same as "
+        "kube-prometheus-stack's own default datasource, so the sidecar provisions one datasource twice; give yours "
+        "another datasource.name and datasource.uid in the spec (e.g. modeldash-prometheus)",
+        "note: alertmanager/alertmanager.yaml: receiver 'risk-oncall' uses webhook url_file, which needs "
+        "Alertmanager >= 0.26 (older ones reject the whole config); a plain url (no credentials) works with any version",
+    ], result.output

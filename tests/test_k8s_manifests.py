@@ -82,10 +82,10 @@ def test_dashboard_configmap_shape_and_default_sidecar_conventions():
     assert cm["metadata"]["annotations"] == {"k8s-sidecar-target-directory": folder}
     assert list(cm["data"]) == [f"{uid}.json"]
     assert json.loads(cm["data"][f"{uid}.json"]) == board
-    ds = objects(files)["k8s/datasources/prometheus.yaml"]
+    ds = objects(files)["k8s/datasources/modeldash-prometheus.yaml"]
     assert ds["metadata"]["labels"]["grafana_datasource"] == "1"
     (ds_text,) = ds["data"].values()
-    assert yaml.safe_load(ds_text)["datasources"][0]["uid"] == "prometheus"
+    assert yaml.safe_load(ds_text)["datasources"][0]["uid"] == "modeldash-prometheus"
 
 
 def test_labels_and_annotations_follow_the_spec_overrides():
@@ -109,7 +109,7 @@ def test_labels_and_annotations_follow_the_spec_overrides():
     assert dash and all(o["metadata"]["labels"]["example.com/dashboard"] == "yes" for o in dash)
     assert all("grafana_dashboard" not in o["metadata"]["labels"] for o in dash)
     assert all(list(o["metadata"]["annotations"]) == ["grafana_folder"] for o in dash)
-    assert objs["k8s/datasources/prometheus.yaml"]["metadata"]["labels"]["my_ds"] == "1"
+    assert objs["k8s/datasources/modeldash-prometheus.yaml"]["metadata"]["labels"]["my_ds"] == "1"
     alerts = [o for r, o in objs.items() if r.startswith("k8s/alerting/")]
     assert alerts and all(o["metadata"]["labels"]["my_alerts"] == "on" for o in alerts)
     monitoring = [o for o in objs.values() if o.get("apiVersion") == "monitoring.coreos.com/v1"]
