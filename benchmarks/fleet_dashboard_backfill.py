@@ -15,24 +15,21 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from recording_rules import fleet_of, timed  # sibling benchmark
+from fleet_dashboard import time_panels  # sibling benchmarks
+from recording_rules import fleet_of
 
 from modeldash.alerts.build import recording_rules
 from modeldash.alerts import recording_rules as rr
 from modeldash.dashboards.build import build_dashboards
 from modeldash.datasources import metrics as m
-from modeldash.scripts.live_lint import DEFAULT_MACROS, iter_panels, substitute_macros, substitute_variables
+from modeldash.scripts.live_lint import iter_panels
 from modeldash.scripts.prometheus_harness import PrometheusServer
-
-ALL = {v: ".*" for v in ("team", "namespace", "backend", "cluster")}
-
 
 def _labels(d: dict) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(d.items())) + "}"
@@ -84,22 +81,7 @@ def main(argv=None) -> int:
         print(f"{args.models} models: {n_series} series x {3600 // args.step + 1} samples backfilled in "
               f"{time.perf_counter() - t0:.1f} s", flush=True)
         with PrometheusServer([], None, keep_dir=root) as prom:
-            print(f"{'panel':36} {'queries':>7} {'rows':>5} {'wall ms':>8} {'eval ms':>8}")
-            total_wall = total_eval = 0.0
-            for panel in panels:
-                exprs = [substitute_variables(substitute_macros(t["expr"], DEFAULT_MACROS), ALL)
-                         for t in panel["targets"]]
-                runs = []
-                for _ in range(args.runs):
-                    res = [timed(prom.url, "/api/v1/query", {"query": e, "time": end}) for e in exprs]
-                    runs.append((sum(r[0] for r in res), sum(r[1] for r in res), max(r[2] for r in res)))
-                wall = statistics.median(r[0] for r in runs)
-                ev = statistics.median(r[1] for r in runs)
-                total_wall += wall
-                total_eval += ev
-                print(f"{panel['title'][:36]:36} {len(exprs):7d} {runs[0][2]:5d} {wall * 1000:8.1f} {ev * 1000:8.1f}")
-            print(f"\nfleet dashboard total ({sum(len(p['targets']) for p in panels)} queries, sequential): "
-                  f"wall {total_wall * 1000:.1f} ms, Prometheus eval {total_eval * 1000:.1f} ms")
+            time_panels(prom.url, panels, args.runs, at=end)
     return 0
 
 
