@@ -16,13 +16,9 @@ from modeldash.alerts.prometheus_rules import (
 )
 from modeldash.alerts.recording_rules import (
     RECORDED_ERROR_RATIO,
-    RECORDED_LATENCY,
-    RECORDED_LATENCY_P50,
     RECORDED_LATENCY_P95,
-    RECORDED_LATENCY_P99,
     RECORDED_NAMES,
     RECORDED_REQUEST_RATE,
-    recorded,
     recording_rules,
 )
 from modeldash.alerts.routing import (
@@ -37,8 +33,7 @@ __all__ = [
     "AlertDefinition", "alert_definitions", "build_catalog", "grafana_rule_groups", "grafana_file_groups",
     "grafana_alerting_provisioning", "contact_points", "notification_policy_subtree", "alertmanager_config",
     "prometheus_rules", "prometheus_rule_manifests", "promtool_tests", "count_cases", "rule_uids",
-    "recording_rules", "recorded", "RECORDED_REQUEST_RATE", "RECORDED_LATENCY", "RECORDED_LATENCY_P50",
-    "RECORDED_LATENCY_P95", "RECORDED_LATENCY_P99", "RECORDED_ERROR_RATIO", "RECORDED_NAMES",
+    "recording_rules", "RECORDED_REQUEST_RATE", "RECORDED_LATENCY_P95", "RECORDED_ERROR_RATIO", "RECORDED_NAMES",
 ]
 
 

@@ -3,8 +3,9 @@
 A definition holds the PromQL condition (expression, operator, threshold), ``for``, labels,
 annotations, the panel that explains it and the promtool scenario that proves it. The
 Grafana rules, the Prometheus rules and the promtool tests are all rendered from it, so the
-twins cannot disagree. Serving expressions come from the backend objects; latency levels go
-through ``backend.latency_threshold`` (a millisecond histogram compares against 500, not 0.5).
+twins cannot disagree. Every expression comes from ``datasources/`` (the same functions the
+panels call); the per-model serving alerts read the recorded ``model:*`` series, in seconds and
+ratios whatever the backend, so every latency threshold is in seconds.
 """
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ import re
 from dataclasses import dataclass, field
 
 from modeldash.alerts.cluster_scope import scoped_definitions
-from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text
+from modeldash.spec.alert_names import ALERT_NAMES
+from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text, spread_minutes
+from modeldash.alerts.slo_rules import add_slo_alerts
 from modeldash.dashboards.panel_keys import panel_link
 from modeldash.spec.alerting import MANAGED_LABEL
 from modeldash.spec.base import format_duration, make_uid
+from modeldash.datasources import cadvisor, kube_state, node, recorded
 from modeldash.datasources import metrics as M
-from modeldash.datasources.backends import Target
+from modeldash.datasources import model_signals as signals
+from modeldash.datasources.backends import target_of
 
 W = "5m"  # rate window of every alert expression
 STALE_FOR = 900  # ModelMonitoringJobStale: the upstream idiom for absent()-style alerts is 15m
@@ -145,6 +150,8 @@ class _Builder:
         return out
 
     def add(self, **kw):
+        if kw["name"] not in ALERT_NAMES:
+            raise RuntimeError(f"alert {kw['name']!r} is missing from modeldash.spec.alert_names.ALERT_NAMES")
         if kw["name"] in self.spec.alerting.disabled_alerts:
             return
         self.defs.append(AlertDefinition(**kw))
@@ -177,31 +184,19 @@ def _levels(op: str, thr: float, cap: float | None = None):
 def _infrastructure(b: _Builder):
     inf = b.spec.infrastructure
     group = "modeldash-infrastructure"
-    node = {"job": "node-exporter"}
-    cpu_sel = 'node_cpu_seconds_total{job="node-exporter", mode=~"idle|iowait|steal"}'
-    cpu_expr = f"1 - avg without (cpu) (sum without (mode) (rate({cpu_sel}[{W}])))"
+    nodel = node.JOB_LABELS
     inst = "node-1:9100"
-
-    def ratio_used(avail: str, total: str, by: str, extra_sel: str = ""):
-        sel = '{job="node-exporter"' + extra_sel + "}"
-        return f"1 - max by ({by}) ({avail}{sel}) / max by ({by}) ({total}{sel})"
-
-    fs = ', fstype!~"tmpfs|overlay|squashfs", fstype!=""'
     specs = [
-        ("HighNodeCPUUsage", inf.node_cpu, cpu_expr, "infra.node_cpu", "CPU",
-         lambda: ([Feed({"__name__": "node_cpu_seconds_total", **node, "cpu": "0", "mode": "idle", "instance": inst},
-                        "counter", lambda v: 1 - v)], {"instance": inst, "job": "node-exporter"}, True)),
-        ("HighNodeMemoryUsage", inf.node_memory,
-         ratio_used("node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes", "instance"),
-         "infra.node_memory", "memory",
-         lambda: ([Feed({"__name__": "node_memory_MemAvailable_bytes", **node, "instance": inst}, "gauge",
+        ("HighNodeCPUUsage", inf.node_cpu, node.cpu_utilisation(W), "infra.node_cpu", "CPU",
+         lambda: ([Feed({"__name__": "node_cpu_seconds_total", **nodel, "cpu": "0", "mode": "idle", "instance": inst},
+                        "counter", lambda v: 1 - v)], {"instance": inst, **nodel}, True)),
+        ("HighNodeMemoryUsage", inf.node_memory, node.memory_utilisation(), "infra.node_memory", "memory",
+         lambda: ([Feed({"__name__": "node_memory_MemAvailable_bytes", **nodel, "instance": inst}, "gauge",
                         lambda v: (1 - v) * 16e9),
-                   Feed({"__name__": "node_memory_MemTotal_bytes", **node, "instance": inst}, "gauge",
+                   Feed({"__name__": "node_memory_MemTotal_bytes", **nodel, "instance": inst}, "gauge",
                         lambda v: 16e9)], {"instance": inst}, False)),
-        ("NodeDiskAlmostFull", inf.node_disk,
-         ratio_used("node_filesystem_avail_bytes", "node_filesystem_size_bytes", "instance, device, mountpoint", fs),
-         "infra.node_disk", "disk",
-         lambda: ([Feed({"__name__": m, **node, "instance": inst, "device": "/dev/sda1", "mountpoint": "/",
+        ("NodeDiskAlmostFull", inf.node_disk, node.disk_usage(), "infra.node_disk", "disk",
+         lambda: ([Feed({"__name__": m, **nodel, "instance": inst, "device": "/dev/sda1", "mountpoint": "/",
                          "fstype": "ext4"}, "gauge", fn)
                    for m, fn in (("node_filesystem_avail_bytes", lambda v: (1 - v) * 1e11),
                                  ("node_filesystem_size_bytes", lambda v: 1e11))],
@@ -226,9 +221,9 @@ def _infrastructure(b: _Builder):
                   runbook_url=b.runbook(name), panel=panel_link("infrastructure", panel), group=group,
                   key=defn_key, value_format="percent", no_data_state=NODATA_SIGNAL,
                   scenario=maker(feeds, br, near, healthy, out, shared=shared))
-    expr = 'max by (node) (kube_node_status_condition{condition="Ready", status="true"})'
-    feed = Feed({"__name__": "kube_node_status_condition", "condition": "Ready", "status": "true",
-                 "node": "node-1"}, "gauge")
+    expr = kube_state.node_ready()
+    feed = Feed({"__name__": "kube_node_status_condition", **kube_state.JOB_LABELS, "condition": "Ready",
+                 "status": "true", "node": "node-1"}, "gauge")
     b.add(name="NodeNotReady", layer="infrastructure", severity="warning", model=None, expr=expr, op="<",
           threshold=1, for_=inf.node_not_ready_for,
           labels=b.labels("warning", "infrastructure", "NodeNotReady", b.fleet_team),
@@ -253,7 +248,9 @@ def _namespaces(spec) -> dict[str, str]:
 def _platform(b: _Builder):
     p = b.spec.platform
     group = "modeldash-platform"
+    ksml = kube_state.JOB_LABELS
     for ns, team in _namespaces(b.spec).items():
+        scope = f'namespace="{ns}"'
         pod = f"{ns}-predictor-00001-deployment-abc12"
         podl = {"namespace": ns, "pod": pod}
         ctr = {**podl, "container": "kserve-container"}
@@ -267,16 +264,14 @@ def _platform(b: _Builder):
 
         # PodNotRunning: Pending/Unknown/Failed only (a Succeeded pod of a finished Job is fine), and
         # never Job-owned pods (a failed try of the drift job is ModelMonitoringJobStale's business).
-        phase = f'kube_pod_status_phase{{namespace="{ns}", phase=~"Pending|Unknown|Failed"}}'
-        owner = f'kube_pod_owner{{namespace="{ns}", owner_kind="Job"}}'
-        expr = f"max by (namespace, pod) ({phase}) unless on (namespace, pod) max by (namespace, pod) ({owner})"
+        expr = f"max by (namespace, pod) ({kube_state.pods_not_running(scope)})"
 
         def phases(pod_name, current_fn, owner_kind=None):
-            feeds = [Feed({"__name__": "kube_pod_status_phase", "namespace": ns, "pod": pod_name, "phase": ph},
+            feeds = [Feed({"__name__": "kube_pod_status_phase", **ksml, "namespace": ns, "pod": pod_name, "phase": ph},
                           "gauge", (lambda ph: (lambda v: current_fn(v, ph)))(ph))
                      for ph in ("Pending", "Running", "Succeeded", "Failed", "Unknown")]
             if owner_kind:
-                feeds.append(Feed({"__name__": "kube_pod_owner", "namespace": ns, "pod": pod_name,
+                feeds.append(Feed({"__name__": "kube_pod_owner", **ksml, "namespace": ns, "pod": pod_name,
                                    "owner_kind": owner_kind, "owner_name": "x", "owner_is_controller": "true"},
                                   "gauge", lambda v: 1))
             return feeds
@@ -300,73 +295,60 @@ def _platform(b: _Builder):
             f"{format_duration(p.pod_not_running_for)}.",
             _gauge_scenario(running_or_pending, 1, 0, 0, podl, extra=extra))
 
-        expr = (f'max by (namespace, pod, container) (kube_pod_container_status_waiting_reason{{namespace="{ns}", '
-                f'reason="CrashLoopBackOff"}})')
+        expr = kube_state.crash_looping(scope)
         add("PodCrashLooping", "critical", expr, ">", 0, p.crash_loop_for, "platform.crash_loops",
             "Container {container} of pod {pod} is crash-looping",
             f"Container {{container}} of pod {{pod}} in {{namespace}} has been in CrashLoopBackOff for "
             f"{format_duration(p.crash_loop_for)}.",
-            _gauge_scenario([Feed({"__name__": "kube_pod_container_status_waiting_reason", **ctr,
+            _gauge_scenario([Feed({"__name__": "kube_pod_container_status_waiting_reason", **ksml, **ctr,
                                    "reason": "CrashLoopBackOff"}, "gauge")], 1, 0, 0, ctr))
 
-        expr = (f"max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total"
-                f'{{namespace="{ns}"}}[{W}]))')
+        expr = kube_state.restarts(scope)
         thr = p.restarts_in_5m
         add("FrequentPodRestarts", "warning", expr, ">", thr, 300, "platform.restarts",
             "Container {container} of pod {pod} restarts often",
             f"Container {{container}} of pod {{pod}} in {{namespace}} restarted {{value}} times in 5m "
             f"(more than {thr}).",
-            _rate_scenario([Feed({"__name__": "kube_pod_container_status_restarts_total", **ctr}, "counter",
+            _rate_scenario([Feed({"__name__": "kube_pod_container_status_restarts_total", **ksml, **ctr}, "counter",
                                  lambda v: v / 300)], thr * 1.5 + 1, thr * 0.9, 0, ctr))
 
         dep = f"{ns}-predictor"
-        dsel = f'{{namespace="{ns}"}}'
-        expr = (f"(max by (namespace, deployment) (kube_deployment_spec_replicas{dsel}) - max by (namespace, deployment) "
-                f"(kube_deployment_status_replicas_available{dsel})) and on (namespace, deployment) "
-                f"(changes(kube_deployment_status_replicas_updated{dsel}[10m]) == 0)")
+        expr = kube_state.replicas_missing_without_rollout(scope)
         dl = {"namespace": ns, "deployment": dep}
         add("DeploymentReplicasMismatch", "critical", expr, ">", 0, p.replicas_mismatch_for, "platform.replicas",
             "Deployment {deployment} is missing replicas",
             f"Deployment {{deployment}} in {{namespace}} has had {{value}} fewer available replicas than desired "
             f"for {format_duration(p.replicas_mismatch_for)}, with no rollout progress.",
-            _gauge_scenario([Feed({"__name__": "kube_deployment_spec_replicas", **dl}, "gauge", lambda v: 3),
-                             Feed({"__name__": "kube_deployment_status_replicas_available", **dl}, "gauge",
+            _gauge_scenario([Feed({"__name__": "kube_deployment_spec_replicas", **ksml, **dl}, "gauge", lambda v: 3),
+                             Feed({"__name__": "kube_deployment_status_replicas_available", **ksml, **dl}, "gauge",
                                   lambda v: 3 - v),
-                             Feed({"__name__": "kube_deployment_status_replicas_updated", **dl}, "gauge",
+                             Feed({"__name__": "kube_deployment_status_replicas_updated", **ksml, **dl}, "gauge",
                                   lambda v: 3)], 1, 0, 0, dl))
 
-        hpa = "horizontalpodautoscaler"
-        by = f"max by (namespace, {hpa})"
-        expr = (f"({by} (kube_horizontalpodautoscaler_status_current_replicas{dsel}) / {by} "
-                f"(kube_horizontalpodautoscaler_spec_max_replicas{dsel})) and on (namespace, {hpa}) "
-                f"({by} (kube_horizontalpodautoscaler_spec_max_replicas{dsel}) != {by} "
-                f"(kube_horizontalpodautoscaler_spec_min_replicas{dsel}))")
+        hpa = kube_state.HPA
+        expr = kube_state.hpa_at_max(scope)
         hl = {"namespace": ns, hpa: dep}
         add("HPAMaxedOut", "warning", expr, ">=", 1, p.hpa_maxed_for, "platform.hpa",
             "HPA {horizontalpodautoscaler} is at its maximum replicas",
             f"HPA {{horizontalpodautoscaler}} in {{namespace}} has run at {{value}} of its maximum replicas for "
             f"{format_duration(p.hpa_maxed_for)}.",
-            _gauge_scenario([Feed({"__name__": "kube_horizontalpodautoscaler_status_current_replicas", **hl}, "gauge",
+            _gauge_scenario([Feed({"__name__": "kube_horizontalpodautoscaler_status_current_replicas", **ksml, **hl}, "gauge",
                                   lambda v: 10 * v),
-                             Feed({"__name__": "kube_horizontalpodautoscaler_spec_max_replicas", **hl}, "gauge",
+                             Feed({"__name__": "kube_horizontalpodautoscaler_spec_max_replicas", **ksml, **hl}, "gauge",
                                   lambda v: 10),
-                             Feed({"__name__": "kube_horizontalpodautoscaler_spec_min_replicas", **hl}, "gauge",
+                             Feed({"__name__": "kube_horizontalpodautoscaler_spec_min_replicas", **ksml, **hl}, "gauge",
                                   lambda v: 2)], 1, 0.9, 0.5, hl), fmt="percent")
 
         ratio = p.container_limit_ratio
-        cad = f'job="kubelet", metrics_path="/metrics/cadvisor", namespace="{ns}", container!="", image!=""'
-        cad_l = {"job": "kubelet", "metrics_path": "/metrics/cadvisor", **ctr, "image": "kserve/sklearnserver:v0.14"}
-        by3 = "sum by (namespace, pod, container)"
-        for name, usage, res, panel, kind, limit in (
-            ("ContainerNearCPULimit", f"rate(container_cpu_usage_seconds_total{{{cad}}}[{W}])", "cpu",
-             "platform.container_cpu", "counter", 2.0),
-            ("ContainerNearMemoryLimit", f"container_memory_working_set_bytes{{{cad}}}", "memory",
-             "platform.container_memory", "gauge", 2 ** 31),
+        cad_l = {**cadvisor.JOB_LABELS, **ctr, "image": "kserve/sklearnserver:v0.14"}
+        for name, res, panel, kind, limit in (
+            ("ContainerNearCPULimit", "cpu", "platform.container_cpu", "counter", 2.0),
+            ("ContainerNearMemoryLimit", "memory", "platform.container_memory", "gauge", 2 ** 31),
         ):
-            expr = f'{by3} ({usage}) / {by3} (kube_pod_container_resource_limits{{namespace="{ns}", resource="{res}"}})'
-            metric = "container_cpu_usage_seconds_total" if res == "cpu" else "container_memory_working_set_bytes"
+            expr = cadvisor.usage_against_limit(res, scope, W)
+            metric = cadvisor.RESOURCES[res]
             feeds = [Feed({"__name__": metric, **cad_l}, kind, (lambda lim: lambda v: v * lim)(limit)),
-                     Feed({"__name__": "kube_pod_container_resource_limits", **ctr, "resource": res,
+                     Feed({"__name__": "kube_pod_container_resource_limits", **ksml, **ctr, "resource": res,
                            "unit": "core" if res == "cpu" else "byte"}, "gauge", (lambda lim: lambda v: lim)(limit))]
             br, near, healthy = _levels(">", ratio, cap=0.999 if ratio < 0.95 else None)
             maker = _rate_scenario if kind == "counter" else _gauge_scenario
@@ -380,30 +362,27 @@ def _platform(b: _Builder):
 # --------------------------------------------------------------------------- serving
 
 
-def _target(model) -> Target:
-    return Target(namespace=model.namespace, isvc=model.isvc, model=model.name)
-
-
 def _serving(b: _Builder, m):
     spec = b.spec
     backend = spec.backend_for(m)
-    t = _target(m)
+    t = target_of(m)
     group = f"modeldash-model-{m.name}"
     th = m.thresholds
     team = spec.team_of(m)
-    unit = backend.latency_unit
 
     def labels(sev, name):
         return b.labels(sev, "serving", name, team, model=m.name, namespace=m.namespace, **m.labels)
 
-    expr = backend.latency_quantile(0.95, t, W)
+    # The serving alerts read the recorded series (seconds, ratios): the recording rule computes
+    # the quantile and the ratio once; the scenarios still feed the backend's raw series.
+    expr = recorded.selector(recorded.LATENCY_P95, t)
     bucket = backend.histogram_metric + "_bucket"
     for name, sev, level in (("ModelLatencyP95High", "warning", th.latency_p95.warning),
                              ("ModelLatencyP95Critical", "critical", th.latency_p95.critical)):
         if level is None:
             b.skipped.append((name, m.name, f"latency_p95.{sev} is not set"))
             continue
-        thr = backend.latency_threshold(level)
+        thr = level  # seconds, like the recorded series
         lo, hi = thr * 0.8, thr * 2.0  # two buckets around the threshold: p95 is then linear in the slow share
 
         def slow_share(v, lo=lo, hi=hi):
@@ -413,16 +392,17 @@ def _serving(b: _Builder, m):
 
         base = example_labels(bucket + backend.selector(t))
         rate = 10.0
-        feeds = [Feed({**base, "le": fmt_number(lo)}, "counter", lambda v, share=slow_share: rate * (1 - share(v))),
-                 Feed({**base, "le": fmt_number(hi)}, "counter", lambda v: rate),
+        le_lo, le_hi = (fmt_number(backend.latency_threshold(x)) for x in (lo, hi))  # the histogram's unit
+        feeds = [Feed({**base, "le": le_lo}, "counter", lambda v, share=slow_share: rate * (1 - share(v))),
+                 Feed({**base, "le": le_hi}, "counter", lambda v: rate),
                  Feed({**base, "le": "+Inf"}, "counter", lambda v: rate)]
         b.add(name=name, layer="serving", severity=sev, model=m.name, namespace=m.namespace, expr=expr, op=">",
               threshold=thr, for_=th.latency_p95.for_, labels=labels(sev, name),
-              summary=f"p95 latency of {m.name} above {fmt_number(thr)} {unit}",
-              description=f"p95 latency of model {m.name} (namespace {m.namespace}) is {{value}} {unit}, above "
-                          f"{fmt_number(thr)} {unit} for {format_duration(th.latency_p95.for_)}.",
+              summary=f"p95 latency of {m.name} above {_ms(thr)}",
+              description=f"p95 latency of model {m.name} (namespace {m.namespace}) is {{value}}, above "
+                          f"{_ms(thr)} for {format_duration(th.latency_p95.for_)}.",
               runbook_url=b.runbook(name, m), panel=panel_link("model", "serving.latency", m.name), group=group,
-              no_data_state=NODATA_HEALTHY,
+              value_format="duration", no_data_state=NODATA_HEALTHY,
               scenario=_rate_scenario(feeds, thr * 1.5, thr * 0.9, thr * 0.78, {}))
 
     errors = spec.error_backend_for(m)
@@ -430,7 +410,7 @@ def _serving(b: _Builder, m):
         b.skipped.append(("ModelErrorRateHigh", m.name,
                           f"backend {backend.name!r} has no status codes and no error_backend is set"))
     else:
-        expr = errors.error_ratio(t, W, "5xx")
+        expr = recorded.selector(recorded.ERROR_RATIO, t)
         levels = [(s, getattr(th.error_ratio, s)) for s in ("warning", "critical")
                   if getattr(th.error_ratio, s) is not None]
         for sev, thr in levels:
@@ -450,7 +430,9 @@ def _serving(b: _Builder, m):
                                           shared=shared))
 
     tr = th.traffic
-    now = backend.request_rate(t, W)
+    # sum() first: the recorded series carries labels, and a bare `or vector(0)` would add a
+    # second, label-less series that is 0 whenever the model has traffic (and fire for every model).
+    now = f"sum({recorded.selector(recorded.REQUEST_RATE, t)})"
     before = backend.request_rate(t, format_duration(tr.lookback))
     expr = f"({now} or vector(0)) and on () ({before} > 0)"
     feed = Feed(example_labels(backend.count_metric + backend.selector(t)), "counter")
@@ -465,6 +447,11 @@ def _serving(b: _Builder, m):
           group=group, no_data_state=NODATA_HEALTHY,
           scenario=Scenario(feeds=[feed], breach=0, near=0, healthy=0,
                             custom=_traffic_cases(feed, tr.floor_rps, tr.lookback, uid)))
+
+
+def _ms(seconds: float) -> str:
+    """A latency level as people write it: 500 ms, 1500 ms (thresholds are in seconds)."""
+    return f"{fmt_number(round(seconds * 1000, 6))} ms"
 
 
 def _traffic_cases(feed: Feed, floor: float, lookback: float, uid: str):
@@ -488,7 +475,7 @@ def _traffic_cases(feed: Feed, floor: float, lookback: float, uid: str):
             Case("quiet just above the floor", series([(rate, busy), (floor + 0.05, end - busy)]),
                  [(stop_seen + f + 2, True)], {uid: floor + 0.05}),
             Case("quiet for a pause shorter than for", series([(rate, busy), (0, gap), (rate, end - busy - gap)]),
-                 [(m, False) for m in range(busy, end)]),
+                 [(m, False) for m in spread_minutes(busy, end)]),
             Case("quiet on steady traffic", series([(rate, end)]), [(end - 1, True)], {uid: rate}),
             Case("quiet for a model without traffic in the lookback (no data)",
                  [], [(lb + 15, False)]),
@@ -511,7 +498,6 @@ def _behaviour(b: _Builder, m):
 
     if m.task == "classification":
         cs = th.class_share
-        total = f"sum (rate({M.PREDICTIONS.selector(model=m.name)}[{W}]))"
         classes = sorted(m.classes.items())
         bounds = []
         for cls, base in classes:
@@ -535,8 +521,7 @@ def _behaviour(b: _Builder, m):
             return make_uid("md", "PredictionDistributionShift", m.name, f"{cls}-{side}")
 
         for cls, base, op, thr, side in bounds:
-            expr = (f"(sum (rate({M.PREDICTIONS.selector(model=m.name, predicted_class=cls)}[{W}])) or vector(0)) "
-                    f"/ {total}")
+            expr = signals.class_share(m.name, cls, W)
             shared = {}
             for cls2, base2, _op2, _thr2, side2 in bounds:
                 if (cls2, side2) == (cls, side):
@@ -565,8 +550,7 @@ def _behaviour(b: _Builder, m):
     dr = th.drift
     for feat in m.features:
         thr = m.drift_threshold(feat)
-        sel = M.DRIFT_SCORE.selector(model=m.name, feature=feat.name, method=dr.method)
-        expr = f"max by (model, feature) ({sel})"
+        expr = signals.drift_score(m.name, dr.method, feat.name)
         feed = Feed({"__name__": M.DRIFT_SCORE.name, "model": m.name, "feature": feat.name, "method": dr.method,
                      "job": "drift"}, "gauge")
         br, near, healthy = _levels(">", thr)
@@ -591,7 +575,7 @@ def _behaviour(b: _Builder, m):
         for key, metric, extra, op, thr in checks:
             if thr is None:
                 continue
-            expr = f"max by (model) ({metric.selector(model=m.name, **extra)})"
+            expr = signals.quality(metric, m.name, **extra)
             feed = Feed({"__name__": metric.name, "model": m.name, **extra, "job": "quality"}, "gauge")
             if op == "<":
                 br, near, healthy = thr * 0.8, min(1.0, thr + 0.01), min(1.0, thr + 0.05)
@@ -610,8 +594,7 @@ def _behaviour(b: _Builder, m):
 
     for job_name in spec.jobs.enabled_for(m):
         job = getattr(spec.jobs, job_name)
-        sel = M.JOB_LAST_SUCCESS.selector(model=m.name, job=job_name)
-        expr = f"time() - (max by (model, job) ({sel}) or 0 * absent({sel}))"
+        expr = signals.job_staleness(m.name, job_name)
         thr = 2 * job.period
         b.add(name="ModelMonitoringJobStale", layer="model", severity="warning", model=m.name, namespace=m.namespace,
               expr=expr, op=">", threshold=thr, for_=STALE_FOR,
@@ -691,6 +674,7 @@ def build_catalog(spec) -> tuple[list[AlertDefinition], list[tuple[str, str, str
     _platform(b)
     for m in spec.models:
         _serving(b, m)
+        add_slo_alerts(b, m)
         _behaviour(b, m)
     dup = sorted(u for u, n in Counter(d.uid for d in b.defs).items() if n > 1)
     if dup:

@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template, render_template
 from modeldash.alerts.recording_rules import recording_rules
+from modeldash.alerts.slo_rules import slo_rule_groups
 from modeldash.spec.base import format_duration
 
 RECORDING_GROUP = "modeldash-recording"
@@ -49,9 +50,22 @@ def prometheus_rules(spec) -> dict:
     recs = recording_rules(spec)
     if recs:
         groups.append({"name": RECORDING_GROUP, "interval": interval, "rules": [r.as_prometheus() for r in recs]})
+    groups += slo_rule_groups(spec, interval)  # before the alerts: promtool evaluates groups in order
     for name, defs in sorted(_groups(alert_definitions(spec)).items()):
         groups.append({"name": name, "interval": interval, "rules": [prometheus_alert_rule(d) for d in defs]})
     return {"groups": groups}
+
+
+def group_eval_order(rules: dict) -> list[str]:
+    """Every group of a rules file, recording groups first, for a promtool test's ``group_eval_order``.
+
+    The per-model alerts read recorded series: evaluated after the recording groups at each step,
+    they see this step's values, as the cases expect. promtool only orders the groups it is told
+    about (the others tie at 0 in no fixed order), so every group is listed.
+    """
+    groups = rules.get("groups", [])
+    recording = [g["name"] for g in groups if any("record" in r for r in g["rules"])]
+    return recording + [g["name"] for g in groups if g["name"] not in recording]
 
 
 def prometheus_rule_manifests(spec, release: str | None = None) -> list[dict]:
@@ -124,9 +138,11 @@ def promtool_tests(spec) -> dict[str, dict]:
             bucket["background"] = bg if bucket["background"] is None else {
                 k: v for k, v in bucket["background"].items() if k in bg}
     files: dict[str, dict] = {}
+    order = group_eval_order(prometheus_rules(spec))
     for name, name_buckets in buckets.items():
         step = name_buckets[0]["step"]
-        doc = {"rule_files": [f"../{RULES_FILE}"], "evaluation_interval": f"{step}m", "tests": []}
+        doc = {"rule_files": [f"../{RULES_FILE}"], "evaluation_interval": f"{step}m", "group_eval_order": order,
+               "tests": []}
         for bucket in name_buckets:
             case_name, checks, _ = bucket["key"]
             series = bucket["series"] + [s for k, s in sorted((bucket["background"] or {}).items())

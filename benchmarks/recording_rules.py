@@ -80,7 +80,7 @@ def fleet_of(n: int):
         m.pop("inference_service", None)
         models.append(m)
     data["models"] = models
-    data.get("jobs", {}).pop("models", None)  # per-model job inputs name the example's models
+    data.get("jobs", {}).pop("models", None)  # per-model job sources name the example's models
     return load_spec_data(data, f"<{n}-model fleet>"), data
 
 

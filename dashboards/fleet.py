@@ -9,6 +9,7 @@ from __future__ import annotations
 from modeldash.dashboards.layout import GRID_WIDTH, Slot, assemble, dashboard_link, query_variable
 from modeldash.datasources import fleet_signals as fs
 from modeldash.panels import fleet_table as ft
+from modeldash.panels import slo as slop
 from modeldash.spec.fleet import FleetSpec, dashboard_uid
 
 VARIABLES = {"team": "Team", "namespace": "Namespace", "backend": "Serving backend"}
@@ -27,6 +28,7 @@ def fleet_dashboard(spec: FleetSpec) -> dict:
         Slot("fleet.top_errors", ft.top_errors(spec), 8, 9),
         Slot("fleet.top_drift", ft.top_drift(spec), 8, 9),
         Slot("fleet.alerts", ft.firing_alert_list(spec), GRID_WIDTH, 8),
+        Slot("fleet.slo_budget", slop.fleet_budget(spec, ft.SERIES_LINK), GRID_WIDTH, 6),
     ]
     return assemble(
         spec,

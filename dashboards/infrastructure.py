@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from modeldash.dashboards.layout import Slot, assemble, dashboard_link, query_variable
 from modeldash.spec.fleet import FleetSpec, dashboard_uid
+from modeldash.datasources import node
 from modeldash.panels import infra
 
 
@@ -25,7 +26,7 @@ def infrastructure_dashboard(spec: FleetSpec) -> dict:
         ["modeldash", "layer:infrastructure"],
         slots,
         variables=[
-            query_variable("instance", "Node", 'label_values(node_cpu_seconds_total{job="node-exporter"}, instance)')
+            query_variable("instance", "Node", node.INSTANCES)
         ],
         links=[dashboard_link("Fleet overview", f"/d/{dashboard_uid('fleet')}")],
     )

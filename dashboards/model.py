@@ -8,6 +8,7 @@ from modeldash.panels.annotations import model_annotations
 from modeldash.panels.status import STATUS_PANELS
 from modeldash.panels import platform as pp
 from modeldash.panels import serving as sp
+from modeldash.panels import slo as slop
 from modeldash.panels.platform import Scope
 
 
@@ -43,6 +44,13 @@ def model_dashboard(spec: FleetSpec, model: ModelSpec) -> dict:
         Slot("workload.cpu", pp.container_cpu(spec, scope), 8),
         Slot("workload.memory", pp.container_memory(spec, scope), 8),
     ]
+    if model.slo is not None:
+        slots += [
+            row_slot("row.slo", f"Objectives ({model.slo.window_text} error budget)"),
+            Slot("slo.budget_remaining", slop.budget_remaining(spec, model), 6),
+            Slot("slo.burn_rate", slop.burn_rate(spec, model), 9),
+            Slot("slo.budget_consumption", slop.budget_consumption(spec, model), 9),
+        ]
     links = [dashboard_link("Fleet overview", f"/d/{dashboard_uid('fleet')}", "All models of the fleet"),
              dashboard_link("Platform", f"/d/{dashboard_uid('platform')}", "Pods, deployments and HPAs of every "
                             "model namespace")]

@@ -17,9 +17,11 @@ MODEL = (
     "workload.cpu", "workload.memory",
     "row.status", "status.traffic", "status.latency", "status.error_ratio", "status.drift", "status.quality",
     "status.alerts",  # appended last: existing panel ids (and alert links to them) stay put
+    "row.slo", "slo.budget_remaining", "slo.burn_rate", "slo.budget_consumption",
 )
 FLEET = (
     "fleet.status_table", "fleet.top_latency", "fleet.top_errors", "fleet.top_drift", "fleet.alerts",
+    "fleet.slo_budget",
 )
 PLATFORM = (
     "platform.pod_phase", "platform.not_running", "platform.restarts", "platform.crash_loops", "platform.replicas",

@@ -26,6 +26,11 @@ class Target:
         return f"{self.isvc}-predictor"
 
 
+def target_of(model) -> Target:
+    """The one place a model spec becomes a ``Target`` (panels, alerts, recording rules, simulator)."""
+    return Target(namespace=model.namespace, isvc=model.isvc, model=model.name)
+
+
 def _by(labels: tuple[str, ...]) -> str:
     return f" by ({', '.join(labels)})" if labels else ""
 
@@ -58,13 +63,14 @@ class ServingBackend:
         parts = [f'{k}{op}"{v}"' for k, op, v in self.fixed_matchers] + self.matchers(t) + list(extra)
         return "{" + ", ".join(parts) + "}"
 
-    # -- units ----------------------------------------------------------------------
+    # -- units: the one place milliseconds and seconds meet ------------------------------
     @property
     def seconds_per_unit(self) -> float:
         return 0.001 if self.latency_unit == "ms" else 1.0
 
     def latency_threshold(self, seconds: float) -> float:
-        """A latency level in the histogram's own unit (500 ms is 500 on a millisecond histogram)."""
+        """A latency in the histogram's own unit (500 ms is 500 on a millisecond histogram): the
+        bucket bounds a histogram of this backend has (the simulator, promtool test series)."""
         return round(seconds / self.seconds_per_unit, 9)
 
     # -- capabilities ---------------------------------------------------------------
@@ -87,6 +93,12 @@ class ServingBackend:
             f"histogram_quantile({q:g}, sum by ({', '.join(labels)}) "
             f"(rate({self.histogram_metric}_bucket{self.selector(t)}[{window}])))"
         )
+
+    def latency_quantile_seconds(self, q: float, t: Target, window: str) -> str:
+        """p-quantile latency in seconds whatever the histogram's unit: what panels, recording
+        rules and (through the recording) alerts show, so every threshold is in seconds."""
+        expr = self.latency_quantile(q, t, window)
+        return expr if self.seconds_per_unit == 1.0 else f"{expr} * {self.seconds_per_unit:g}"
 
     def status_matcher(self, code_class: str) -> str | None:
         """A label matcher selecting one status class ("4xx", "5xx", "2xx")."""
@@ -111,6 +123,11 @@ class ServingBackend:
         if num is None:
             return None
         return f"{num} / {self.request_rate(t, window)}"
+
+    def pod_share(self, t: Target, window: str) -> str:
+        """Each pod's share of the model's requests (backends with a pod label)."""
+        per_pod = self.request_rate(t, window, by=(self.pod_label,))
+        return f"{per_pod} / ignoring ({self.pod_label}) group_left () {self.request_rate(t, window)}"
 
     def queue_depth(self, t: Target) -> str | None:
         if not self.queue_depth_metric:

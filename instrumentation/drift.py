@@ -16,6 +16,7 @@ import numpy as np
 
 from modeldash.datasources.metrics import PREDICTION_FEATURE
 from modeldash.instrumentation import drift_stats
+from modeldash.instrumentation.accumulators import NumericCounts, counts_of_sorted
 from modeldash.instrumentation.errors import DataProblem
 
 UNSEEN_REPORTED = 20  # unseen categories listed by name in the report (the most frequent)
@@ -55,19 +56,22 @@ class FeatureDrift:
         return out
 
 
-def numeric_drift(name: str, profile: dict, values: np.ndarray, threshold: float, method: str) -> FeatureDrift:
-    values = np.sort(np.asarray(values, dtype=float))  # once; NaN sorts to the end
-    missing = int(np.count_nonzero(np.isnan(values)))
-    if missing == len(values):
+def numeric_drift(name: str, profile: dict, values, threshold: float, method: str) -> FeatureDrift:
+    """Scores of one numeric column: a float array (NaN missing) or its ``NumericCounts``."""
+    if isinstance(values, NumericCounts):
+        counts = values
+    else:
+        values = np.sort(np.asarray(values, dtype=float))  # once; NaN sorts to the end
+        missing = int(np.count_nonzero(np.isnan(values)))
+        counts = counts_of_sorted(values[: len(values) - missing], missing,
+                                  np.asarray(profile["bins"]["edges"], dtype=float), np.asarray(profile["ecdf"]["x"], dtype=float))
+    if counts.n == 0:
         raise DataProblem(f"column {name!r}: every value in the window is missing (all NaN/null); no score")
-    values = values[: len(values) - missing]
-    edges = np.asarray(profile["bins"]["edges"], dtype=float)
-    shares = drift_stats.sorted_bin_counts(values, edges) / len(values)
     scores = {
-        "psi": drift_stats.psi(profile["bins"]["shares"], shares),
-        "ks": drift_stats.ks_statistic_sorted(np.asarray(profile["ecdf"]["x"]), np.asarray(profile["ecdf"]["cdf"]), values),
+        "psi": drift_stats.psi(profile["bins"]["shares"], counts.bins / counts.n),
+        "ks": drift_stats.ks_from_counts(np.asarray(profile["ecdf"]["cdf"]), counts.at, counts.before, counts.n),
     }
-    return FeatureDrift(name, "numeric", int(len(values)), missing, scores, threshold, method)
+    return FeatureDrift(name, "numeric", counts.n, counts.missing, scores, threshold, method)
 
 
 def categorical_drift(name: str, baseline_shares: Mapping[str, float], counts: Mapping[str, int], missing: int,
@@ -107,8 +111,8 @@ class DriftReport:
 def drift_report(model_spec, profile: dict, columns: Mapping[str, object], prediction: object | None = None) -> DriftReport:
     """Scores of every spec feature (and the prediction, when given) against ``profile``.
 
-    ``columns[name]`` is a float array for a numeric feature and ``(counts, missing)`` for a
-    categorical one; ``prediction`` likewise (counts for a classifier).
+    ``columns[name]`` is a float array (or its ``NumericCounts``) for a numeric feature and
+    ``(counts, missing)`` for a categorical one; ``prediction`` likewise (counts for a classifier).
     """
     method = model_spec.thresholds.drift.method
 

@@ -83,9 +83,21 @@ def ks_statistic_sorted(grid_x: np.ndarray, grid_cdf: np.ndarray, sorted_values:
     if n == 0:
         raise ValueError("no values")
     x = np.asarray(grid_x, dtype=float)
+    at = np.searchsorted(sorted_values, x, side="right")  # values <= x_k
+    before = np.searchsorted(sorted_values, x, side="left")  # values < x_k
+    return ks_from_counts(grid_cdf, at, before, n)
+
+
+def ks_from_counts(grid_cdf: np.ndarray, at: np.ndarray, before: np.ndarray, n: int) -> float:
+    """``ks_statistic_sorted`` from counts: ``at[k]`` values ``<= x_k``, ``before[k]`` values ``< x_k``, of ``n``.
+
+    The streamed and pushed-down engines count these instead of sorting the window.
+    """
+    if n == 0:
+        raise ValueError("no values")
     fb = np.asarray(grid_cdf, dtype=float)
-    at = np.searchsorted(sorted_values, x, side="right") / n  # F_prod(x_k)
-    before = np.searchsorted(sorted_values, x, side="left") / n  # F_prod(x_k -)
+    at = np.asarray(at) / n  # F_prod(x_k)
+    before = np.asarray(before) / n  # F_prod(x_k -)
     upto_next = np.append(before[1:], 1.0)  # F_prod(x_k+1 -), 1 after the last grid point
     return float(max(before[0], np.max(np.abs(fb - at)), np.max(np.abs(fb - upto_next))))
 

@@ -9,10 +9,12 @@ fire the precision alert. The macro average is the mean over the classes where t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
 from modeldash.datasources.metrics import MACRO, OTHER_CLASS
+from modeldash.instrumentation.accumulators import pair_counts
 from modeldash.instrumentation.errors import DataProblem
 
 
@@ -27,36 +29,43 @@ class QualityReport:
         return {"model": self.model, "task": self.task, "rows": self.rows, "metrics": self.values}
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> np.ndarray:
-    """``cm[i, j]`` = rows whose truth is ``labels[i]`` and prediction ``labels[j]``."""
+def confusion_matrix(pairs: Mapping[tuple[str, str], int], labels: list[str]) -> np.ndarray:
+    """``cm[i, j]`` = rows whose truth is ``labels[i]`` and prediction ``labels[j]``, from pair counts."""
     index = {c: i for i, c in enumerate(labels)}
     other = index[OTHER_CLASS]
-    t = np.fromiter((index.get(v, other) for v in y_true), dtype=np.int64, count=len(y_true))
-    p = np.fromiter((index.get(v, other) for v in y_pred), dtype=np.int64, count=len(y_pred))
-    k = len(labels)
-    return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+    cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for (t, p), n in pairs.items():
+        cm[index.get(t, other), index.get(p, other)] += int(n)
+    return cm
 
 
 def classification_quality(model: str, classes, y_true, y_pred) -> QualityReport:
-    """Accuracy and per-class precision, recall and F1 for the spec's classes, plus their macro mean.
-
-    Values outside the class list are one class ``other`` (as in the instrumentation): a
-    prediction of an unknown class is wrong, but ``other`` gets no series of its own.
-    """
-    y_true = [str(v) for v in y_true]
-    y_pred = [str(v) for v in y_pred]
+    """``classification_from_pairs`` of two equal-length sequences of labels and predictions."""
+    y_true, y_pred = list(y_true), list(y_pred)
     if len(y_true) != len(y_pred):
         raise ValueError("truth and predictions differ in length")
-    if not y_true:
+    return classification_from_pairs(model, classes, pair_counts(y_true, y_pred))
+
+
+def classification_from_pairs(model: str, classes, pairs: Mapping[tuple[str, str], int]) -> QualityReport:
+    """Accuracy and per-class precision, recall and F1 for the spec's classes, plus their macro mean.
+
+    ``pairs`` = rows per (truth, prediction) as text: all any engine has to count. Values outside
+    the class list are one class ``other`` (as in the instrumentation): a prediction of an unknown
+    class is wrong, but ``other`` gets no series of its own.
+    """
+    total = int(sum(pairs.values()))
+    if not total:
         raise DataProblem("no prediction in the window has a ground-truth label; nothing to score")
     classes = [str(c) for c in classes]
     labels = classes + [OTHER_CLASS]
-    cm = confusion_matrix(np.array(y_true, dtype=object), np.array(y_pred, dtype=object), labels)
+    cm = confusion_matrix(pairs, labels)
     tp = np.diag(cm).astype(float)
     predicted = cm.sum(axis=0).astype(float)
     actual = cm.sum(axis=1).astype(float)
     # accuracy on the raw values: two different unknown classes are not a match via "other"
-    values: dict = {"accuracy": float(np.mean([t == p for t, p in zip(y_true, y_pred)]))}
+    correct = sum(int(n) for (t, p), n in pairs.items() if t == p)
+    values: dict = {"accuracy": float(correct / total)}
     for name, num, den in (
         ("precision", tp, predicted),
         ("recall", tp, actual),
@@ -69,7 +78,7 @@ def classification_quality(model: str, classes, y_true, y_pred) -> QualityReport
         if per:
             per[MACRO] = float(np.mean(list(per.values())))
         values[name] = per
-    return QualityReport(model, "classification", len(y_true), values)
+    return QualityReport(model, "classification", total, values)
 
 
 def regression_quality(model: str, y_true, y_pred) -> QualityReport:
@@ -81,9 +90,13 @@ def regression_quality(model: str, y_true, y_pred) -> QualityReport:
     if len(t) == 0:
         raise DataProblem("no prediction in the window has a ground-truth label; nothing to score")
     bad = np.isnan(t) | np.isnan(p)
-    if bad.all():
-        raise DataProblem("every joined row has a missing label or prediction (NaN/null); nothing to score")
     t, p = t[~bad], p[~bad]
     err = p - t
-    return QualityReport(model, "regression", int(len(t)),
-                         {"rmse": float(np.sqrt(np.mean(err * err))), "mae": float(np.mean(np.abs(err)))})
+    return regression_from_sums(model, int(len(t)), float(np.sum(err * err)), float(np.sum(np.abs(err))))
+
+
+def regression_from_sums(model: str, n: int, sum_sq: float, sum_abs: float) -> QualityReport:
+    """RMSE and MAE from the count of scored rows and the sums of squared and absolute errors."""
+    if n == 0:
+        raise DataProblem("every joined row has a missing label or prediction (NaN/null); nothing to score")
+    return QualityReport(model, "regression", int(n), {"rmse": float(np.sqrt(sum_sq / n)), "mae": float(sum_abs / n)})

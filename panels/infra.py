@@ -1,25 +1,20 @@
 """Infrastructure layer: node CPU, memory, disk, network and availability (node-exporter, KSM)."""
 from __future__ import annotations
 
+from modeldash.datasources import kube_state, node
 from modeldash.spec.fleet import FleetSpec
 from modeldash.panels.common import BYTES_RATE, PERCENT_UNIT, RATE, SHORT, Query, floor_levels, levels, stat, timeseries
 
-NODE = 'job="node-exporter", instance=~"$instance"'
-KSM = 'job="kube-state-metrics"'
-FS = f'{NODE}, fstype!~"tmpfs|overlay", mountpoint!=""'
+INSTANCE = 'instance=~"$instance"'  # the dashboard's node picker
 
 
 def node_cpu(spec: FleetSpec):
     t = spec.infrastructure.node_cpu
-    # node-mixin's utilisation: busy share of every CPU, averaged per node (0..1).
-    expr = (
-        "1 - avg without (cpu) (sum without (mode) "
-        f'(rate(node_cpu_seconds_total{{{NODE}, mode=~"idle|iowait|steal"}}[{RATE}])))'
-    )
+    expr = node.cpu_utilisation(RATE, INSTANCE)
     return timeseries(
         "Node CPU utilisation",
         "Share of each node's CPU time spent busy (not idle, iowait or steal). Sustained values above the "
-        f"warning line ({t.warning:.0%}) starve model servers of CPU and raise latency: check which pods use "
+        f"warning line ({'not set' if t.warning is None else format(t.warning, '.0%')}) starve model servers of CPU and raise latency: check which pods use "
         "the node (Platform dashboard), spread them with anti-affinity, or add nodes.",
         [Query(expr, "{{instance}}")],
         PERCENT_UNIT,
@@ -31,9 +26,7 @@ def node_cpu(spec: FleetSpec):
 
 def node_memory(spec: FleetSpec):
     t = spec.infrastructure.node_memory
-    expr = (
-        f"1 - node_memory_MemAvailable_bytes{{{NODE}}} / node_memory_MemTotal_bytes{{{NODE}}}"
-    )
+    expr = node.memory_utilisation(INSTANCE)
     return timeseries(
         "Node memory utilisation",
         "Share of each node's memory in use (1 - MemAvailable / MemTotal). Near the line, the kubelet starts "
@@ -49,10 +42,10 @@ def node_memory(spec: FleetSpec):
 
 def node_disk(spec: FleetSpec):
     t = spec.infrastructure.node_disk
-    expr = f"1 - node_filesystem_avail_bytes{{{FS}}} / node_filesystem_size_bytes{{{FS}}}"
+    expr = node.disk_usage(INSTANCE)
     return timeseries(
         "Node disk usage",
-        "Share of each real filesystem in use (tmpfs and overlay excluded). A full disk stops image pulls, "
+        "Share of each real filesystem in use (tmpfs, overlay and squashfs excluded). A full disk stops image pulls, "
         "logging and the kubelet: clean up images and logs or grow the volume before the red line.",
         [Query(expr, "{{instance}} {{mountpoint}}")],
         PERCENT_UNIT,
@@ -63,7 +56,7 @@ def node_disk(spec: FleetSpec):
 
 
 def node_disk_io(spec: FleetSpec):
-    expr = f"rate(node_disk_io_time_seconds_total{{{NODE}}}[{RATE}])"
+    expr = node.disk_io_busy(RATE, INSTANCE)
     return timeseries(
         "Node disk I/O busy",
         "Share of time each disk was busy with I/O. Near 100 % the disk is saturated: model loading and "
@@ -78,7 +71,7 @@ def node_disk_io(spec: FleetSpec):
 
 def node_network(spec: FleetSpec):
     def q(direction: str) -> str:
-        return f'sum by (instance) (rate(node_network_{direction}_bytes_total{{{NODE}, device!="lo"}}[{RATE}]))'
+        return node.network_bytes(direction, RATE, INSTANCE)
 
     return timeseries(
         "Node network traffic",
@@ -90,7 +83,7 @@ def node_network(spec: FleetSpec):
 
 
 def node_availability(spec: FleetSpec):
-    expr = f'sum(up{{{NODE}}}) / count(up{{{NODE}}})'
+    expr = node.exporters_up(INSTANCE)
     return stat(
         "Node exporters up",
         "Share of node-exporter targets Prometheus can scrape. Below 100 % a node is down or unreachable, "
@@ -102,7 +95,7 @@ def node_availability(spec: FleetSpec):
 
 
 def node_ready(spec: FleetSpec):
-    expr = f'kube_node_status_condition{{{KSM}, condition="Ready", status="true"}}'
+    expr = kube_state.node_ready()
     return timeseries(
         "Node Ready condition",
         "1 while the kubelet reports the node Ready, 0 when NotReady. A NotReady node gets no new pods and "

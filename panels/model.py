@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from modeldash.spec.fleet import FleetSpec, ModelSpec
 from modeldash.datasources import metrics as m
+from modeldash.datasources import model_signals as signals
 from modeldash.datasources import thresholds as th
 from modeldash.panels.common import PERCENT_UNIT, RATE, SHORT, Query, floor_levels, levels, threshold_override, timeseries
 
@@ -15,10 +16,7 @@ def class_share(spec: FleetSpec, model: ModelSpec):
     """Share of each predicted class, with each class's training baseline drawn beside it."""
     if model.task != "classification":
         return None
-    sel = m.PREDICTIONS.selector(model=model.name)
-    by_class = f"sum by ({m.CLASS_LABEL}) (rate({sel}[{RATE}]))"
-    total = f"sum(rate({sel}[{RATE}]))"
-    queries = [Query(f"{by_class} / ignoring ({m.CLASS_LABEL}) group_left () {total}", f"{{{{{m.CLASS_LABEL}}}}}")]
+    queries = [Query(signals.class_shares(model.name, RATE), f"{{{{{m.CLASS_LABEL}}}}}")]
     queries += [Query(f"vector({share:g})", f"{name} baseline") for name, share in sorted(model.classes.items())]
     tol = model.thresholds.class_share
     return timeseries(
@@ -36,7 +34,7 @@ def class_share(spec: FleetSpec, model: ModelSpec):
 def confidence(spec: FleetSpec, model: ModelSpec):
     if model.task != "classification":
         return None
-    q = lambda p: f"histogram_quantile({p}, sum by (le) (rate({m.CONFIDENCE.bucket(model=model.name)}[{RATE}])))"  # noqa: E731
+    q = lambda p: signals.histogram_quantile(m.CONFIDENCE, p, model.name, RATE)  # noqa: E731
     return timeseries(
         "Prediction confidence",
         "Median and 10th-percentile confidence (top-class probability) of predictions. A falling low tail "
@@ -51,7 +49,7 @@ def confidence(spec: FleetSpec, model: ModelSpec):
 def prediction_value(spec: FleetSpec, model: ModelSpec):
     if model.task != "regression":
         return None
-    q = lambda p: f"histogram_quantile({p}, sum by (le) (rate({m.PREDICTION_VALUE.bucket(model=model.name)}[{RATE}])))"  # noqa: E731
+    q = lambda p: signals.histogram_quantile(m.PREDICTION_VALUE, p, model.name, RATE)  # noqa: E731
     return timeseries(
         "Predicted value distribution",
         "10th, 50th and 90th percentile of the predicted value. A shifted or narrowed band means the output "
@@ -63,7 +61,7 @@ def prediction_value(spec: FleetSpec, model: ModelSpec):
 
 def drift(spec: FleetSpec, model: ModelSpec):
     d = model.thresholds.drift
-    expr = f"max by (feature) ({m.DRIFT_SCORE.selector(model=model.name, method=d.method)})"
+    expr = signals.drift_score(model.name, d.method)
     own = [lv for lv in th.drift(model) if lv.value != d.threshold]  # features with a threshold of their own
     extra = f" (per-feature thresholds: {', '.join(f'{lv.key} {lv.value:g}' for lv in own)})" if own else ""
     return timeseries(
@@ -83,10 +81,9 @@ def quality(spec: FleetSpec, model: ModelSpec):
     """Ground-truth metrics; only for models that declare delayed labels."""
     if not model.ground_truth:
         return None
-    sel = {"model": model.name}
     if model.task == "classification":
-        queries = [Query(m.ACCURACY.selector(**sel), th.quality_series_name("accuracy"))] + [
-            Query(metric.selector(**sel, target_class=m.MACRO), th.quality_series_name(key))
+        queries = [Query(signals.quality(m.ACCURACY, model.name), th.quality_series_name("accuracy"))] + [
+            Query(signals.quality(metric, model.name, target_class=m.MACRO), th.quality_series_name(key))
             for key, metric in (("precision", m.PRECISION), ("recall", m.RECALL), ("f1", m.F1))
         ]
         return timeseries(
@@ -100,8 +97,8 @@ def quality(spec: FleetSpec, model: ModelSpec):
             max_value=1,
             overrides=_quality_lines(model),
         )
-    queries = [Query(m.RMSE.selector(**sel), th.quality_series_name("rmse")),
-               Query(m.MAE.selector(**sel), th.quality_series_name("mae"))]
+    queries = [Query(signals.quality(m.RMSE, model.name), th.quality_series_name("rmse")),
+               Query(signals.quality(m.MAE, model.name), th.quality_series_name("mae"))]
     return timeseries(
         "Error against ground truth",
         "RMSE and MAE of predictions against delayed labels, from the quality job. Above its line fires "

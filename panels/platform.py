@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modeldash.datasources import cadvisor, kube_state
 from modeldash.spec.fleet import FleetSpec
 from modeldash.panels.common import PERCENT_UNIT, RATE, SHORT, Query, levels, stat, timeseries
-
-KSM = 'job="kube-state-metrics"'
-CADVISOR = 'job="kubelet", metrics_path="/metrics/cadvisor", container!="", image!=""'
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ FLEET = Scope()
 
 
 def pod_phase(spec: FleetSpec, scope: Scope = FLEET):
-    expr = f"sum by (namespace, phase) (kube_pod_status_phase{{{KSM}, {scope.pods()}}})"
+    expr = kube_state.pod_phase(scope.pods())
     return timeseries(
         "Pods by phase",
         "Number of pods in each phase. Pending pods wait for resources or images; Failed and Unknown pods "
@@ -46,10 +44,7 @@ def pod_phase(spec: FleetSpec, scope: Scope = FLEET):
 
 def pods_not_running(spec: FleetSpec, scope: Scope = FLEET):
     # Job-owned pods are excluded, as in upstream KubePodNotReady: a finished drift job is not an outage.
-    expr = (
-        f'sum by (namespace, phase) (kube_pod_status_phase{{{KSM}, {scope.pods()}, phase=~"Pending|Unknown|Failed"}}'
-        f' * on (namespace, pod) group_left () max by (namespace, pod) (kube_pod_owner{{{KSM}, owner_kind!="Job"}}))'
-    )
+    expr = f"sum by (namespace, phase) ({kube_state.pods_not_running(scope.pods())})"
     return timeseries(
         "Pods not running (excluding Jobs)",
         "Pods stuck in Pending, Unknown or Failed, not counting pods of Jobs. Above zero for "
@@ -62,9 +57,7 @@ def pods_not_running(spec: FleetSpec, scope: Scope = FLEET):
 
 
 def restarts(spec: FleetSpec, scope: Scope = FLEET):
-    expr = (
-        f"sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{KSM}, {scope.pods()}}}[5m]))"
-    )
+    expr = f"sum by (namespace, pod) ({kube_state.restarts(scope.pods())})"
     return timeseries(
         "Container restarts (last 5m)",
         f"Restarts per pod over the last 5 minutes. More than {spec.platform.restarts_in_5m} fires "
@@ -77,10 +70,7 @@ def restarts(spec: FleetSpec, scope: Scope = FLEET):
 
 
 def crash_loops(spec: FleetSpec, scope: Scope = FLEET):
-    expr = (
-        f'count(kube_pod_container_status_waiting_reason{{{KSM}, {scope.pods()}, reason="CrashLoopBackOff"}} == 1)'
-        " or vector(0)"
-    )
+    expr = f"count({kube_state.crash_looping(scope.pods())} == 1) or vector(0)"
     return stat(
         "Containers in CrashLoopBackOff",
         "Containers Kubernetes is backing off from restarting. Any value above zero fires PodCrashLooping: the "
@@ -92,7 +82,7 @@ def crash_loops(spec: FleetSpec, scope: Scope = FLEET):
 
 
 def replicas(spec: FleetSpec, scope: Scope = FLEET):
-    sel = f"{KSM}, {scope.named('deployment')}"
+    sel = scope.named("deployment")
     return timeseries(
         "Deployment replicas: available vs desired",
         "Available replicas against the desired count per Deployment. Available below desired for "
@@ -100,48 +90,35 @@ def replicas(spec: FleetSpec, scope: Scope = FLEET):
         "DeploymentReplicasMismatch: pods cannot be scheduled or fail readiness. Knative revisions may "
         "scale to zero, which is not a mismatch.",
         [
-            Query(f"sum by (namespace, deployment) (kube_deployment_spec_replicas{{{sel}}})", "{{deployment}} desired"),
-            Query(
-                f"sum by (namespace, deployment) (kube_deployment_status_replicas_available{{{sel}}})",
-                "{{deployment}} available",
-            ),
+            Query(kube_state.replicas_desired(sel), "{{deployment}} desired"),
+            Query(kube_state.replicas_available(sel), "{{deployment}} available"),
         ],
         SHORT,
     )
 
 
 def hpa(spec: FleetSpec, scope: Scope = FLEET):
-    sel = f"{KSM}, {scope.named('horizontalpodautoscaler')}"
-    by = "sum by (namespace, horizontalpodautoscaler)"
+    sel = scope.named(kube_state.HPA)
     return timeseries(
         "Autoscaler: current vs max replicas",
         "Current replicas of each HorizontalPodAutoscaler against its maximum (kube_horizontalpodautoscaler_*, "
         f"KSM v2). At the maximum for {spec.platform.hpa_maxed_for / 60:g} minutes fires HPAMaxedOut: demand "
         "exceeds what the autoscaler may add; raise maxReplicas or the per-pod capacity.",
         [
-            Query(f"{by} (kube_horizontalpodautoscaler_status_current_replicas{{{sel}}})", "{{horizontalpodautoscaler}} current"),
-            Query(f"{by} (kube_horizontalpodautoscaler_spec_max_replicas{{{sel}}})", "{{horizontalpodautoscaler}} max"),
+            Query(kube_state.hpa_replicas("status_current", sel), "{{horizontalpodautoscaler}} current"),
+            Query(kube_state.hpa_replicas("spec_max", sel), "{{horizontalpodautoscaler}} max"),
         ],
         SHORT,
     )
 
 
-def _against_limit(usage: str, resource: str, scope: Scope) -> str:
-    by = "sum by (namespace, pod, container)"
-    return (
-        f"{by} ({usage}) / {by} "
-        f'(kube_pod_container_resource_limits{{{KSM}, {scope.pods()}, resource="{resource}"}})'
-    )
-
-
 def container_cpu(spec: FleetSpec, scope: Scope = FLEET):
-    usage = f"rate(container_cpu_usage_seconds_total{{{CADVISOR}, {scope.pods()}}}[{RATE}])"
     ratio = spec.platform.container_limit_ratio
     return timeseries(
         "Container CPU against limit",
         "CPU used by each container as a share of its CPU limit (cAdvisor usage rate / KSM limit). Above "
         f"{ratio:.0%} the container is throttled and latency rises: raise the limit or scale out.",
-        [Query(_against_limit(usage, "cpu", scope), "{{pod}}/{{container}}")],
+        [Query(cadvisor.usage_against_limit("cpu", scope.pods(), RATE), "{{pod}}/{{container}}")],
         PERCENT_UNIT,
         levels(ratio),
         min_value=0,
@@ -149,13 +126,12 @@ def container_cpu(spec: FleetSpec, scope: Scope = FLEET):
 
 
 def container_memory(spec: FleetSpec, scope: Scope = FLEET):
-    usage = f"container_memory_working_set_bytes{{{CADVISOR}, {scope.pods()}}}"
     ratio = spec.platform.container_limit_ratio
     return timeseries(
         "Container memory (working set) against limit",
         "Working-set memory of each container as a share of its memory limit: the figure the OOM killer and "
         f"evictions use. Above {ratio:.0%} the next spike is an OOM kill: raise the limit or find the leak.",
-        [Query(_against_limit(usage, "memory", scope), "{{pod}}/{{container}}")],
+        [Query(cadvisor.usage_against_limit("memory", scope.pods(), RATE), "{{pod}}/{{container}}")],
         PERCENT_UNIT,
         levels(ratio),
         min_value=0,

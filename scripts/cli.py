@@ -98,19 +98,21 @@ def lint(target, prometheus_url, rate_interval):
       modeldash lint out/
       modeldash lint fleet.yaml --prometheus http://localhost:9090   # live: every panel has data
     """
-    from modeldash.scripts.lint_output import lint_files, read_tree
+    from modeldash.scripts.lint_output import lint_files
+    from modeldash.scripts.lint_tree import read_rendered_tree
     from modeldash.scripts.render import build_files
 
     if prometheus_url:
         from modeldash.scripts.cmd_live import check_reachable
 
         check_reachable(prometheus_url)
+    tree_problems = []
     if target and Path(target).is_dir():
-        files, fleet = read_tree(Path(target)), None
+        (files, tree_problems), fleet = read_rendered_tree(Path(target)), None
     else:
         fleet, _ = read_spec(target)
         files, _ = build_files(fleet, Path("out"))
-    problems = lint_files(files, fleet)
+    problems = sorted(tree_problems + lint_files(files, fleet))
     for p in problems:
         click.echo(str(p))
     _warn(files)

@@ -47,4 +47,5 @@ def read_spec(spec: str | None) -> tuple[FleetSpec, Path]:
     return load_spec(path), path
 
 
-SPEC_ARG = click.argument("spec", required=False, type=click.Path(dir_okay=False, path_type=str))
+# A plain string: load_spec itself says "is a directory" / "file not found" in one line (exit 2).
+SPEC_ARG = click.argument("spec", required=False, type=click.Path(path_type=str))

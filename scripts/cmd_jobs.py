@@ -114,6 +114,15 @@ def _push_options(fn):
     return fn
 
 
+ENGINE_HELP = ("How to read the window: memory (whole window in RAM), stream (files in record batches, bounded "
+               "memory), sql (the database counts; only counts come back); auto = sql for table:/query: "
+               "sources, stream for files.")
+
+
+_engine_option = click.option("--engine", default="auto", show_default=True,
+                              type=click.Choice(["auto", "memory", "stream", "sql"]), help=ENGINE_HELP)
+
+
 def _source_options(fn):
     for decorator in reversed([
         click.option("--db-url-env", default=DB_URL_ENV, show_default=True, metavar="NAME", help="Environment variable holding the SQLAlchemy URL of table:/query: sources."),
@@ -233,11 +242,12 @@ def _load_baseline(path: str, model) -> dict:
 @click.option("--delay", metavar="DURATION", help="Shift the window's end back by this much [default: jobs.drift.delay].")
 @click.option("--all-rows", is_flag=True, help="Score every row of the input, no time window.")
 @click.option("--prediction-column", metavar="COL", help="Also score prediction drift on this output column.")
+@_engine_option
 @_source_options
 @_push_options
 @guarded
 def drift_job_cmd(spec, model_name, baseline_path, source, timestamp_column, window, end, delay, all_rows,
-                  prediction_column, db_url_env, sqlite, gateway, textfile_dir, dry_run, report_path,
+                  prediction_column, engine, db_url_env, sqlite, gateway, textfile_dir, dry_run, report_path,
                   push_attempts, push_backoff):
     """Score one model's production window against its baseline and push model_drift_score.
 
@@ -268,25 +278,50 @@ def drift_job_cmd(spec, model_name, baseline_path, source, timestamp_column, win
     cols = [f.name for f in model.features] + ([prediction_column] if prediction_column else [])
     if not cols:
         raise BadInput(f"model {model.name!r} has no features in the spec and no --prediction-column: nothing to score")
-    table = inputs.read_table(src, cols, timestamp_column=ts_col, start=start, end=stop,
-                              db_url=_db_url(db_url_env, sqlite), types=_types(model, prediction_column))
-    columns = _columns(table, model, src.label)
-    pred = _prediction(table, model, prediction_column, src.label) if prediction_column else None
-    rows = table.num_rows
-    del table  # the numpy columns are all the maths needs; free the Arrow copy before sorting
-    report = _data(drift.drift_report, model, profile, columns, pred)
+    counted = _drift_counts(engine, src, model, profile, prediction_column, ts_col, start, stop,
+                            _db_url(db_url_env, sqlite), cols)
+    for note in counted.detail.pop("notes", []):
+        click.echo(f"note: {note}", err=True)
+    report = _data(drift.drift_report, model, profile, counted.columns, counted.prediction)
     registry = exports.drift_registry(report, time.time())
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     where = _deliver(registry, exports.DRIFT_JOB, model.name, gateway or fleet.jobs.pushgateway_url, textfile_dir,
                      dry_run, push_attempts, push_backoff)
     doc = report.as_dict()
-    doc.update(rows=rows, window=_window_doc(start, stop, ts_col), source=src.label)
+    rows = counted.rows
+    doc.update(rows=rows, window=_window_doc(start, stop, ts_col), source=src.label,
+               engine={"name": counted.engine, "rows": rows, **counted.detail})
     if report_path:
         outputs.write_report(doc, report_path)
     drifted = doc["drifted"]
-    click.echo(f"drift of {model.name}: {rows} rows, {len(report.features)} scored, "
+    click.echo(f"drift of {model.name}: {rows} rows ({counted.engine} engine), {len(report.features)} scored, "
                f"{len(drifted)} over threshold{(' (' + ', '.join(drifted) + ')') if drifted else ''}; {where}")
+
+
+def _drift_counts(engine, src, model, profile, prediction_column, ts_col, start, stop, db_url, cols):
+    """The window reduced to what the scores need, by the chosen engine (``job_streams.Counted``)."""
+    from modeldash.scripts import job_inputs as inputs
+    from modeldash.scripts import job_streams as streams
+
+    chosen = streams.pick_engine(engine, src)
+    notes = []
+    if chosen == "sql":
+        try:
+            return streams.drift_sql(src, model, profile, prediction_column, ts_col, start, stop, db_url)
+        except streams.CannotPush as exc:
+            if engine == "sql":
+                raise BadInput(str(exc)) from None
+            notes.append(f"{exc}; read in memory instead")
+            chosen = "memory"
+    if chosen == "stream":
+        return streams.drift_stream(src, model, profile, prediction_column, ts_col, start, stop,
+                                    _types(model, prediction_column))
+    table = inputs.read_table(src, cols, timestamp_column=ts_col, start=start, end=stop, db_url=db_url,
+                              types=_types(model, prediction_column))
+    columns = _columns(table, model, src.label)
+    pred = _prediction(table, model, prediction_column, src.label) if prediction_column else None
+    return streams.Counted(columns, pred, table.num_rows, "memory", {"notes": notes} if notes else {})
 
 
 def _window_doc(start, stop, column) -> dict | None:
@@ -311,12 +346,13 @@ def _window_doc(start, stop, column) -> dict | None:
 @click.option("--end", metavar="TIME", help="End of the window, ISO 8601 [default: now].")
 @click.option("--delay", metavar="DURATION", help="Shift the window's end back (labels arrive late) [default: jobs.quality.delay].")
 @click.option("--all-rows", is_flag=True, help="Score every prediction, no time window.")
+@_engine_option
 @_source_options
 @_push_options
 @guarded
 def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, prediction_column, label_column,
-                    timestamp_column, window, end, delay, all_rows, db_url_env, sqlite, gateway, textfile_dir,
-                    dry_run, report_path, push_attempts, push_backoff):
+                    timestamp_column, window, end, delay, all_rows, engine, db_url_env, sqlite, gateway,
+                    textfile_dir, dry_run, report_path, push_attempts, push_backoff):
     """Join predictions with delayed ground truth and push accuracy/precision/recall/F1 or RMSE/MAE.
 
     \b
@@ -326,12 +362,10 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
     \b
     Exit codes: 0 ok, 2 bad input (nothing pushed), 5 push failed after retries.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     from modeldash.instrumentation import exports, quality
     from modeldash.scripts import job_inputs as inputs
     from modeldash.scripts import job_outputs as outputs
+    from modeldash.scripts import job_streams as streams
 
     fleet, _ = read_spec(spec)
     model = _model(fleet, model_name)
@@ -346,6 +380,49 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
     db = _db_url(db_url_env, sqlite)
     psrc = inputs.parse_source(pred_source or s.predictions)
     lsrc = inputs.parse_source(label_source or s.labels)
+    chosen = streams.pick_engine(engine, psrc, lsrc)
+    detail: dict = {}
+    if chosen != "memory":
+        try:
+            out, n_preds, n_joined, detail = streams.quality_sql(psrc, lsrc, model, id_col, pred_col, label_col, ts_col,
+                                                                 start, stop, db)
+        except streams.CannotPush as exc:
+            if engine != "auto":
+                raise BadInput(str(exc)) from None
+            click.echo(f"note: {exc}; read in memory instead", err=True)
+            chosen, detail = "memory", {"fallback": str(exc)}
+    for note in detail.pop("notes", []):
+        click.echo(f"note: {note}", err=True)
+    if chosen != "memory":
+        if model.task == "classification":
+            report = _data(quality.classification_from_pairs, model.name, model.classes.keys(), out)
+        else:
+            report = _data(quality.regression_from_sums, model.name, *out)
+    else:
+        report, n_preds, n_joined = _quality_in_memory(model, psrc, lsrc, id_col, pred_col, label_col, ts_col, start, stop, db)
+    registry = exports.quality_registry(report, time.time())
+    where = _deliver(registry, exports.QUALITY_JOB, model.name, gateway or fleet.jobs.pushgateway_url, textfile_dir,
+                     dry_run, push_attempts, push_backoff)
+    doc = report.as_dict()
+    doc.update(window=_window_doc(start, stop, ts_col), predictions=n_preds, labelled=n_joined,
+               sources={"predictions": psrc.label, "labels": lsrc.label},
+               engine={"name": chosen, "rows": n_joined, **detail})
+    doc["excluded_rows"] = n_joined - report.rows  # null, NaN or infinite label or prediction
+    if report_path:
+        outputs.write_report(doc, report_path)
+    headline = (f"accuracy {report.values['accuracy']:.4f}" if model.task == "classification"
+                else f"rmse {report.values['rmse']:.4g}, mae {report.values['mae']:.4g}")
+    click.echo(f"quality of {model.name}: {n_joined} labelled of {n_preds} predictions ({chosen} engine), {headline}; {where}")
+
+
+def _quality_in_memory(model, psrc, lsrc, id_col, pred_col, label_col, ts_col, start, stop, db):
+    """Both tables read whole and joined by Arrow: ``(report, predictions, labelled)``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from modeldash.instrumentation import quality
+    from modeldash.scripts import job_inputs as inputs
+
     preds = inputs.read_table(psrc, [id_col, pred_col], timestamp_column=ts_col, start=start, end=stop, db_url=db)
     labels = inputs.read_table(lsrc, [id_col, label_col], db_url=db)
     preds = preds.select([id_col, pred_col]).rename_columns(["id", "prediction"])
@@ -370,16 +447,5 @@ def quality_job_cmd(spec, model_name, pred_source, label_source, id_column, pred
     else:
         report = _data(quality.regression_quality, model.name,
                        _finite(joined, "label", lsrc.label, label_col), _finite(joined, "prediction", psrc.label, pred_col))
-    registry = exports.quality_registry(report, time.time())
-    where = _deliver(registry, exports.QUALITY_JOB, model.name, gateway or fleet.jobs.pushgateway_url, textfile_dir,
-                     dry_run, push_attempts, push_backoff)
-    doc = report.as_dict()
-    doc.update(window=_window_doc(start, stop, ts_col), predictions=preds.num_rows, labelled=joined.num_rows,
-               sources={"predictions": psrc.label, "labels": lsrc.label})
-    doc["excluded_rows"] = joined.num_rows - report.rows  # null, NaN or infinite label or prediction
-    if report_path:
-        outputs.write_report(doc, report_path)
-    headline = (f"accuracy {report.values['accuracy']:.4f}" if model.task == "classification"
-                else f"rmse {report.values['rmse']:.4g}, mae {report.values['mae']:.4g}")
-    click.echo(f"quality of {model.name}: {joined.num_rows} labelled of {preds.num_rows} predictions, {headline}; {where}")
+    return report, preds.num_rows, joined.num_rows
 

@@ -16,6 +16,7 @@ import yaml
 
 from modeldash.scripts.cli_common import EXIT_BAD_INPUT, EXIT_FINDINGS, SPEC_ARG, BadInput, guarded, read_spec
 from modeldash.scripts.prometheus_client_http import PrometheusError, query
+from modeldash.spec.safe_values import url_problem
 
 
 def dashboards_from_files(files: dict[str, str]) -> list[dict]:
@@ -25,6 +26,9 @@ def dashboards_from_files(files: dict[str, str]) -> list[dict]:
 
 def check_reachable(prometheus_url: str) -> None:
     """Fail fast (exit 2, one line) before any slow work when the URL answers no PromQL."""
+    problem = url_problem(prometheus_url, in_templates=False)
+    if problem:
+        raise BadInput(f"--prometheus: {problem}")
     try:
         query(prometheus_url, "vector(1)", timeout=10)
     except PrometheusError as exc:

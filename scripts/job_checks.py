@@ -53,10 +53,15 @@ def writable_file(path: str | None, option: str) -> None:
 def infinite_values(values: np.ndarray, n_inf: int, column: str, label: str) -> str | None:
     """``values`` had ``n_inf`` +-inf, now NaN (``job_inputs.numeric_column_counted``): the note
     saying so, or bad input when no finite value is left."""
+    return infinite_counts(len(values), int(np.count_nonzero(~np.isnan(values))), n_inf, column, label)
+
+
+def infinite_counts(rows: int, finite: int, n_inf: int, column: str, label: str) -> str | None:
+    """``infinite_values`` from counts (what a pushed-down query returns): ``finite`` of ``rows``."""
     if not n_inf:
         return None
-    if np.isnan(values).all():
-        missing = len(values) - n_inf
+    if not finite:
+        missing = rows - n_inf
         raise BadInput(f"{label}: column {column!r} has no finite value ({n_inf} infinite"
                        f"{f', {missing} missing' if missing else ''}); not scored, nothing pushed")
     return f"{label}: column {column!r}: {n_inf} infinite value(s) left out like missing ones"

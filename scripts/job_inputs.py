@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -135,9 +136,39 @@ def _scrub(text: str, url: str) -> str:
     return first.replace(password, "***") if password else first
 
 
-def _read_sql(source: Source, columns: list[str], db_url: str, ts: str | None, start, end) -> pa.Table:
+def reflect_table(conn, name: str, label: str):
+    """The table, reflected; where the dialect cannot reflect (duckdb-engine on SQLAlchemy 2.1), its
+    columns from a one-row sample (``sa.table``: the name is quoted, never spliced in)."""
     import sqlalchemy as sa
 
+    try:
+        return sa.Table(name, sa.MetaData(), autoload_with=conn)
+    except sa.exc.NoSuchTableError:
+        raise BadInput(f"{label}: no such table") from None
+    except sa.exc.DBAPIError:
+        if conn.in_transaction():
+            conn.rollback()
+    schema, _, table = name.rpartition(".")
+    probe = conn.execute(sa.select(sa.literal_column("*")).select_from(sa.table(table, schema=schema or None)).limit(1))
+    keys = list(probe.keys())
+    first = probe.first()
+    py = {bool: sa.Boolean, int: sa.BigInteger, float: sa.Float, str: sa.String}
+    cols = []
+    for i, k in enumerate(keys):
+        v = first[i] if first is not None else None
+        t = (sa.DateTime(timezone=v.tzinfo is not None) if isinstance(v, datetime)
+             else py.get(type(v), sa.types.NullType)())
+        cols.append(sa.Column(k, t))
+    return sa.Table(table, sa.MetaData(), *cols, schema=schema or None)
+
+
+@contextmanager
+def connect(db_url: str | None, label: str):
+    """A connection to the jobs' database; every failure is a one-line BadInput without the password."""
+    import sqlalchemy as sa
+
+    if not db_url:
+        raise BadInput(f"{label}: no database: set ${DB_URL_ENV} (or --db-url-env NAME) or pass --sqlite FILE")
     where = _safe_url(db_url)
     try:
         engine = sa.create_engine(db_url)
@@ -145,33 +176,36 @@ def _read_sql(source: Source, columns: list[str], db_url: str, ts: str | None, s
         raise BadInput(f"database {where}: {exc.__class__.__name__}: {_scrub(exc, db_url)}") from None
     try:
         with engine.connect() as conn:
-            if source.kind == "table":
-                try:
-                    table = sa.Table(source.target, sa.MetaData(), autoload_with=conn)
-                except sa.exc.NoSuchTableError:
-                    raise BadInput(f"{source.label} in {where}: no such table") from None
-                _missing(source, [c.name for c in table.columns], columns)
-                stmt = sa.select(*[table.c[c] for c in columns])
-                # Push the window into SQL when the column is a real timestamp type.
-                if ts and start is not None and isinstance(table.c[ts].type, sa.DateTime):
-                    col = table.c[ts]
-                    naive = not getattr(col.type, "timezone", False)
-                    lo, hi = (d.replace(tzinfo=None) if naive else d for d in (start, end))
-                    stmt = stmt.where(col >= lo, col < hi)
-                result = conn.execute(stmt)
-            else:
-                result = conn.execute(sa.text(source.target))
-                have = list(result.keys())
-                _missing(source, have, columns)
-            keys = list(result.keys())
-            rows = result.fetchall()
-    except BadInput:
-        raise
+            yield conn
     except sa.exc.SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None) or exc
-        raise BadInput(f"{source.label} in {where}: {orig.__class__.__name__}: {_scrub(orig, db_url)}") from None
+        raise BadInput(f"{label} in {where}: {orig.__class__.__name__}: {_scrub(orig, db_url)}") from None
     finally:
         engine.dispose()
+
+
+def _read_sql(source: Source, columns: list[str], db_url: str, ts: str | None, start, end) -> pa.Table:
+    import sqlalchemy as sa
+
+    where = _safe_url(db_url)
+    with connect(db_url, source.label) as conn:
+        if source.kind == "table":
+            table = reflect_table(conn, source.target, f"{source.label} in {where}")
+            _missing(source, [c.name for c in table.columns], columns)
+            stmt = sa.select(*[table.c[c] for c in columns])
+            # Push the window into SQL when the column is a real timestamp type.
+            if ts and start is not None and isinstance(table.c[ts].type, sa.DateTime):
+                col = table.c[ts]
+                naive = not getattr(col.type, "timezone", False)
+                lo, hi = (d.replace(tzinfo=None) if naive else d for d in (start, end))
+                stmt = stmt.where(col >= lo, col < hi)
+            result = conn.execute(stmt)
+        else:
+            result = conn.execute(sa.text(source.target))
+            have = list(result.keys())
+            _missing(source, have, columns)
+        keys = list(result.keys())
+        rows = result.fetchall()
     data = {}
     for i, name in enumerate(keys):
         if name in columns and name not in data:
@@ -220,10 +254,15 @@ def as_utc(col: pa.ChunkedArray, name: str, label: str) -> pa.ChunkedArray:
     raise BadInput(f"{label}: column {name!r} is {t}, not a timestamp")
 
 
-def _in_window(table: pa.Table, column: str, start: datetime, end: datetime, label: str) -> pa.Table:
+def _window_mask(table: pa.Table, column: str, start: datetime, end: datetime, label: str) -> np.ndarray:
+    """Booleans: which rows have ``start <= column < end`` (null timestamps never do)."""
     ts = as_utc(table.column(column), column, label)
     keep = pc.and_(pc.greater_equal(ts, pa.scalar(start, UTC_US)), pc.less(ts, pa.scalar(end, UTC_US)))
-    return table.filter(pc.fill_null(keep, False))
+    return pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
+
+
+def _in_window(table: pa.Table, column: str, start: datetime, end: datetime, label: str) -> pa.Table:
+    return table.filter(pa.array(_window_mask(table, column, start, end, label)))
 
 
 def read_table(source: Source, columns: list[str], *, timestamp_column: str | None = None,

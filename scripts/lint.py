@@ -85,10 +85,23 @@ def check_promql(expr: str) -> str | None:
     return None
 
 
+def _dicts(value) -> list[dict]:
+    """The mappings of a list that should hold only mappings (a hand-edited file may hold anything)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def _panels(board: dict) -> Iterable[dict]:
-    for p in board.get("panels", []):
+    for p in _dicts(board.get("panels")):
         yield p
-        yield from p.get("panels", []) if p.get("type") == "row" else ()
+        yield from _dicts(p.get("panels")) if p.get("type") == "row" else ()
+
+
+def _grid_pos(panel: dict) -> dict | None:
+    pos = panel.get("gridPos")
+    if isinstance(pos, dict) and all(isinstance(pos.get(k), int) and not isinstance(pos.get(k), bool)
+                                     for k in ("x", "y", "w", "h")):
+        return pos
+    return None  # absent, or malformed (the schema check reports that)
 
 
 def _overlaps(a: dict, b: dict) -> bool:
@@ -97,6 +110,8 @@ def _overlaps(a: dict, b: dict) -> bool:
 
 def _plugin_problems(panel: dict) -> list[str]:
     ptype = panel.get("type")
+    if not isinstance(ptype, str) or not re.match(r"^[a-z0-9-]+$", ptype):
+        return []  # no plugin schema of that name (the dashboard schema reports a malformed type)
     try:
         load_schema(ptype)
     except (FileNotFoundError, OSError):
@@ -105,7 +120,9 @@ def _plugin_problems(panel: dict) -> list[str]:
     defs = load_schema(ptype)["definitions"]
     if "Options" in defs and "options" in panel:
         out += [f"options {e}" for e in _schema_errors(ptype, panel["options"], "Options")]
-    custom = panel.get("fieldConfig", {}).get("defaults", {}).get("custom")
+    field_config = panel.get("fieldConfig")
+    field_defaults = field_config.get("defaults") if isinstance(field_config, dict) else None
+    custom = field_defaults.get("custom") if isinstance(field_defaults, dict) else None
     if "FieldConfig" in defs and custom is not None:
         out += [f"fieldConfig.defaults.custom {e}" for e in _schema_errors(ptype, custom, "FieldConfig")]
     return out
@@ -113,25 +130,30 @@ def _plugin_problems(panel: dict) -> list[str]:
 
 def lint_dashboard(board: dict, known_datasource_uids: Iterable[str] = ()) -> list[Problem]:
     """Every problem of one dashboard JSON (current Grafana model)."""
-    name = board.get("uid") or board.get("title") or "<dashboard>"
+    if not isinstance(board, dict):
+        return [Problem("<dashboard>", "", f"a dashboard must be a JSON object, not {type(board).__name__}")]
+    name = str(board.get("uid") or board.get("title") or "<dashboard>")
     problems = [Problem(name, "", e) for e in _schema_errors("dashboard", board)]
     uid = board.get("uid", "")
-    if not (1 <= len(uid) <= UID_MAX and _UID_RE.match(uid)):
+    if not (isinstance(uid, str) and 1 <= len(uid) <= UID_MAX and _UID_RE.match(uid)):
         problems.append(Problem(name, "", f"uid {uid!r} must be 1-{UID_MAX} characters of [a-zA-Z0-9_-]"))
-    if board.get("schemaVersion", 0) < 39:
-        problems.append(Problem(name, "", f"schemaVersion {board.get('schemaVersion')} is older than 39"))
-    variables = {v.get("name"): v for v in board.get("templating", {}).get("list", [])}
+    version = board.get("schemaVersion", 0)
+    if not isinstance(version, (int, float)) or isinstance(version, bool) or version < 39:
+        problems.append(Problem(name, "", f"schemaVersion {version!r} is older than 39"))
+    templating = board.get("templating")
+    variables = {v.get("name"): v for v in _dicts(templating.get("list") if isinstance(templating, dict) else None)}
     ds_vars = {n for n, v in variables.items() if v.get("type") == "datasource"}
     known = set(known_datasource_uids) | {f"${{{n}}}" for n in ds_vars} | {f"${n}" for n in ds_vars} | {"__expr__", "-- Grafana --", "grafana"}
     seen_ids: dict[int, str] = {}
     placed: list[tuple[str, dict]] = []
     for panel in _panels(board):
-        title = panel.get("title") or f"#{panel.get('id')}"
+        title = str(panel.get("title") or f"#{panel.get('id')}")
         pid = panel.get("id")
+        pid = pid if isinstance(pid, (int, str)) else repr(pid)
         if pid in seen_ids:
             problems.append(Problem(name, title, f"panel id {pid} is also used by {seen_ids[pid]!r}"))
         seen_ids[pid] = title
-        pos = panel.get("gridPos")
+        pos = _grid_pos(panel)
         if pos:
             for other_title, other in placed:
                 if _overlaps(pos, other):
@@ -139,15 +161,16 @@ def lint_dashboard(board: dict, known_datasource_uids: Iterable[str] = ()) -> li
             placed.append((title, pos))
         if panel.get("type") != "row":
             problems += [Problem(name, title, e) for e in _plugin_problems(panel)]
-        refs = [panel.get("datasource")] + [t.get("datasource") for t in panel.get("targets", [])]
+        targets = _dicts(panel.get("targets"))
+        refs = [panel.get("datasource")] + [t.get("datasource") for t in targets]
         for ref in refs:
             if isinstance(ref, str):
                 problems.append(Problem(name, title, f"datasource {ref!r} is a bare string, not a {{type, uid}} reference"))
-            elif isinstance(ref, dict) and ref.get("uid") not in known:
+            elif isinstance(ref, dict) and (not isinstance(ref.get("uid"), str) or ref.get("uid") not in known):
                 problems.append(Problem(name, title, f"datasource uid {ref.get('uid')!r} resolves to no datasource or variable"))
-        for t in panel.get("targets", []):
+        for t in targets:
             expr = t.get("expr")
-            if expr is None:
+            if not isinstance(expr, str):
                 continue
             for m in _VAR_RE.finditer(expr):
                 var = m.group(1) or m.group(2)
@@ -165,7 +188,9 @@ def lint_dashboards(boards: Iterable[dict], known_datasource_uids: Iterable[str]
     uids: dict[str, str] = {}
     for b in boards:
         problems += lint_dashboard(b, known_datasource_uids)
-        uid = b.get("uid", "")
+        if not isinstance(b, dict):
+            continue
+        uid = str(b.get("uid", ""))
         if uid in uids:
             problems.append(Problem(uid, "", f"uid also used by dashboard {uids[uid]!r}"))
         uids[uid] = b.get("title", "")

@@ -39,9 +39,14 @@ def lint_files(files: dict[str, str], spec: FleetSpec | None = None, parsed: dic
                 boards.append(parsed[rel])
                 continue
             try:
-                boards.append(orjson.loads(text))
+                board = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
                 problems.append(Problem(rel, "", f"not JSON: {exc}"))
+                continue
+            if isinstance(board, dict):
+                boards.append(board)
+            else:
+                problems.append(Problem(rel, "", f"a dashboard must be a JSON object, not {type(board).__name__}"))
     known = [spec.datasource.uid] if spec else []
     problems += lint_dashboards(boards, known)
     problems += [Problem("alerts", "", reason) for reason in lint_alerts({rel: parsed.get(rel, text) for rel, text in files.items()})]

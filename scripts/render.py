@@ -18,6 +18,7 @@ from modeldash.scripts.output_alerts import alert_files
 from modeldash.scripts.output_dashboards import dashboard_files
 from modeldash.scripts.output_jobs import job_files
 from modeldash.scripts.output_k8s import KUSTOMIZATION, k8s_files, kustomization_file
+from modeldash.scripts.lint_tree import file_hashes
 from modeldash.scripts.render_context import MANIFEST, OutputFn, RenderContext
 from modeldash.scripts.serialise import dumps_json, dumps_yaml  # noqa: F401  (re-exported)
 
@@ -44,7 +45,8 @@ def build_files(spec: FleetSpec, out_dir: Path) -> tuple[dict[str, str], RenderC
             files[rel] = text
 
     files[KUSTOMIZATION] = kustomization_file(files)
-    files[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest})
+    # every file and its hash, so `modeldash lint DIR` notices missing, changed or foreign files
+    files[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest, "files": file_hashes(files)})
     return files, ctx
 
 

@@ -25,6 +25,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("hpa-maxed", "the target model's HPA runs at its maximum replicas"),
         Scenario("latency-spike", "the target model's p95/p99 latency rises above the critical levels"),
         Scenario("error-burst", "the target model answers ~20 % of requests with 5xx"),
+        Scenario("slow-burn", "the target model spends its availability error budget fast enough for a ticket, "
+                              "too slowly for a page"),
         Scenario("traffic-stop", "the target model receives no requests"),
         Scenario("class-shift", "the target model predicts only its rarest class"),
         Scenario("drift", "one feature of the target model drifts above its threshold"),

@@ -71,6 +71,11 @@ def model_signals(layout: ModelLayout, index: int, state: ScenarioState) -> Mode
     t = m.thresholds
     err_warn = t.error_ratio.warning or t.error_ratio.critical or 0.01
     server_errors = SERVER_ERROR_SHARE_FAULT if hit("error-burst") else 0.2 * err_warn
+    budget = (1 - m.slo.availability) if m.slo is not None and m.slo.availability is not None else None
+    if budget is not None and not hit("error-burst"):  # healthy means within the error budget too
+        server_errors = min(server_errors, 0.5 * budget)
+        if hit("slow-burn"):
+            server_errors = m.slo.slow_burn * budget
     if hit("error-burst") and t.error_ratio.critical:
         server_errors = max(server_errors, min(0.9, 3 * t.error_ratio.critical))
     drift = {}

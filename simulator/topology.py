@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from modeldash.spec.fleet import FleetSpec, ModelSpec
-from modeldash.datasources.backends import Target
+from modeldash.datasources.backends import Target, target_of
 
 CONTAINERS = ("kserve-container", "queue-proxy")
 IMAGES = {
@@ -76,7 +76,7 @@ def build_topology(spec: FleetSpec, replicas: int = 2) -> Topology:
     nodes = tuple(node_name(i) for i in range(max(2, math.ceil(len(spec.models) / MODELS_PER_NODE))))
     layouts = []
     for mi, m in enumerate(spec.models):
-        target = Target(m.namespace, m.isvc, m.name)
+        target = target_of(m)
         revision = f"{target.predictor}-00001"
         deployment = f"{revision}-deployment"
         rs_hash = suffix(m.namespace, deployment, n=9)

@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from modeldash.spec.base import DurationField, FieldProblem, StrictModel, make_uid
+from modeldash.spec.alert_names import ALERT_NAMES
+from modeldash.spec.base import DurationField, FieldProblem, PositiveDuration, StrictModel, SubFieldProblem, make_uid
+from modeldash.spec.safe_values import label_name_problem, safe_text_problem, url_problem
 
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SEVERITIES = ("warning", "critical")
@@ -56,6 +58,16 @@ def _file(v: str | None) -> str | None:
     return v
 
 
+_ADDRESS_RE = re.compile(r"^[\w.+-]+@[A-Za-z0-9.-]+$")
+
+
+def _address(v: str) -> str:
+    """A plain address: it lands in Alertmanager's (templated) config and Grafana's provisioning."""
+    if not _ADDRESS_RE.match(v):
+        raise ValueError(f"{v!r} is not a plain email address (name@example.com)")
+    return v
+
+
 class SlackReceiver(StrictModel):
     """A Slack incoming webhook; the URL itself is a secret (the token is in its path)."""
 
@@ -71,7 +83,7 @@ class SlackReceiver(StrictModel):
     @field_validator("channel")
     @classmethod
     def _channel(cls, v):
-        if not v.startswith(("#", "@")) or len(v) < 2:
+        if not re.match(r"^[#@][\w.-]{1,80}$", v):
             raise ValueError(f"{v!r} is not a Slack channel ('#ml-alerts') or user ('@oncall')")
         return v
 
@@ -97,9 +109,10 @@ class EmailReceiver(StrictModel):
     @classmethod
     def _addresses(cls, v):
         for addr in v:
-            if "@" not in addr:
-                raise ValueError(f"{addr!r} is not an email address")
+            _address(addr)
         return v
+
+    _from = field_validator("from_", "auth_username")(classmethod(lambda cls, v: v if v is None else _address(v)))
 
     @field_validator("smarthost")
     @classmethod
@@ -129,9 +142,10 @@ class WebhookReceiver(StrictModel):
     def _plain_url(cls, v):
         if v is None:
             return v
+        problem = url_problem(v)
+        if problem:
+            raise ValueError(problem)
         parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("is not an http(s) URL")
         if parts.username or parts.password or parts.query:
             raise ValueError(
                 "a URL with credentials or a query string is a secret: reference it with url_env "
@@ -208,14 +222,27 @@ class RoutesSpec(StrictModel):
     teams: dict[str, SeverityRoutes] = Field(default_factory=dict)
     group_by: list[str] = Field(default_factory=lambda: ["alertname", "model", "namespace"])
     group_wait: DurationField = 30
-    group_interval: DurationField = 300
-    repeat_interval: DurationField = 4 * 3600
+    group_interval: PositiveDuration = 300
+    repeat_interval: PositiveDuration = 4 * 3600
 
-    @field_validator("group_interval", "repeat_interval")
+    @field_validator("group_by")
     @classmethod
-    def _positive(cls, v):
-        if v <= 0:
-            raise ValueError("must be a positive duration")
+    def _group_by(cls, v):
+        if v == ["..."]:  # Alertmanager: group by every label
+            return v
+        for i, name in enumerate(v):
+            problem = label_name_problem(name, what="group_by label")
+            if problem:
+                raise SubFieldProblem((i,), problem)
+        return v
+
+    @field_validator("teams")
+    @classmethod
+    def _teams(cls, v):
+        for team in v:
+            problem = safe_text_problem(team, "team")
+            if problem:
+                raise SubFieldProblem((team,), problem)
         return v
 
 
@@ -230,7 +257,7 @@ class AlertmanagerSpec(StrictModel):
     """Alertmanager config knobs; secrets are files mounted under ``secrets_dir``."""
 
     secrets_dir: str = "/etc/alertmanager/secrets"
-    resolve_timeout: DurationField = 300
+    resolve_timeout: PositiveDuration = 300
 
     _f = field_validator("secrets_dir")(classmethod(lambda cls, v: _file(v)))
 
@@ -241,6 +268,22 @@ class AlertingSpec(StrictModel):
     interval: DurationField = 60
     runbook_base_url: str = "https://runbooks.example.com/modeldash"
     disabled_alerts: list[str] = Field(default_factory=list)
+
+    @field_validator("disabled_alerts")
+    @classmethod
+    def _known_alerts(cls, v):
+        for i, name in enumerate(v):
+            if name not in ALERT_NAMES:
+                raise SubFieldProblem((i,), f"unknown alert {name!r}; known alerts: {', '.join(ALERT_NAMES)}")
+        return v
+
+    @field_validator("runbook_base_url")
+    @classmethod
+    def _runbook(cls, v):
+        problem = url_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
     receivers: list[ReceiverSpec] = Field(default_factory=list)
     routes: RoutesSpec | None = None
     grafana: GrafanaAlertingSpec = GrafanaAlertingSpec()

@@ -12,10 +12,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
+from modeldash.spec.safe_values import RESERVED_LABELS, label_map_problem, safe_text_problem
+
 UID_MAX = 40
 UID_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _DURATION_RE = re.compile(r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$")
 _DURATION_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -25,34 +26,55 @@ class SpecError(Exception):
 
     def __init__(self, source: str, field: str, reason: str):
         self.source, self.field, self.reason = source, field, reason
-        super().__init__(f"{source}: {field}: {reason}" if field else f"{source}: {reason}")
+        text = f"{source}: {field}: {reason}" if field else f"{source}: {reason}"
+        # one line, whatever the spec held (a key or value with a newline must not split it)
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
 
 
 # --------------------------------------------------------------------------- durations
 
 
+DURATION_MAX = 31 * 86400  # a month: longer windows make promtool test series (1 sample/min) explode
+FOR_MAX = 86400  # a condition held for more than a day is a report, not an alert (and promtool
+# unit tests evaluate every minute of it)
+
+
 def parse_duration(value: Any) -> float:
-    """Seconds from a Prometheus duration (``5m``, ``1h30m``, ``500ms``) or a number of seconds."""
+    """Seconds from a Prometheus duration (``5m``, ``1h30m``, ``500ms``) or a number of seconds.
+
+    Whole milliseconds only (Prometheus' resolution), never negative, at most ``DURATION_MAX``.
+    """
     if isinstance(value, bool):
         raise ValueError("expected a duration like 5m or 500ms")
     if isinstance(value, (int, float)):
-        if value < 0 or not math.isfinite(value):
+        if not math.isfinite(value) or value < 0:
             raise ValueError("must be a non-negative duration")
-        return float(value)
-    if not isinstance(value, str) or not value or value == "0":
-        if value == "0":
-            return 0.0
+        total = float(value)
+    elif value == "0":
+        total = 0.0
+    elif not isinstance(value, str) or not value or len(value) > 40:
         raise ValueError("expected a duration like 5m or 500ms")
-    m = _DURATION_RE.match(value)
-    if not m or not any(m.groups()):
-        raise ValueError(f"{value!r} is not a duration (use units y w d h m s ms in that order, e.g. 5m, 1h30m, 500ms)")
-    total = 0.0
-    for unit, idx in (("y", 2), ("w", 4), ("d", 6), ("h", 8), ("m", 10), ("s", 12)):
-        if m.group(idx):
-            total += int(m.group(idx)) * _DURATION_UNITS[unit]
-    if m.group(14):
-        total += int(m.group(14)) / 1000
+    else:
+        m = _DURATION_RE.match(value)
+        if not m or not any(m.groups()):
+            raise ValueError(f"{value!r} is not a duration (use units y w d h m s ms in that order, e.g. 5m, 1h30m, 500ms)")
+        total = 0.0
+        for unit, idx in (("y", 2), ("w", 4), ("d", 6), ("h", 8), ("m", 10), ("s", 12)):
+            if m.group(idx):
+                total += int(m.group(idx)) * _DURATION_UNITS[unit]
+        if m.group(14):
+            total += int(m.group(14)) / 1000
+    if total > DURATION_MAX:
+        raise ValueError(f"{format_duration(min(total, 1e12))} is longer than the maximum of {DURATION_MAX // 86400}d")
+    if abs(total * 1000 - round(total * 1000)) > 1e-6:
+        raise ValueError(f"{total!r}s is not a whole number of milliseconds (Prometheus' resolution)")
     return total
+
+
+def _for_bounded(v: float) -> float:
+    if v > FOR_MAX:
+        raise ValueError(f"{format_duration(v)} is longer than the maximum of 1d for an alert condition")
+    return v
 
 
 def format_duration(seconds: float) -> str:
@@ -74,6 +96,17 @@ def format_duration(seconds: float) -> str:
 
 
 DurationField = Annotated[float, BeforeValidator(parse_duration)]
+ForDuration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_for_bounded)]
+"""How long an alert condition must hold: 0 (fire on the first evaluation) up to ``FOR_MAX``."""
+
+
+def positive_duration(v: float | None) -> float | None:
+    if v is not None and v <= 0:
+        raise ValueError("must be a positive duration")
+    return v
+
+
+PositiveDuration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(positive_duration)]
 
 
 def dns_label_problem(name: Any, what: str = "name") -> str | None:
@@ -84,20 +117,40 @@ def dns_label_problem(name: Any, what: str = "name") -> str | None:
 
 
 def _label_names(v: dict) -> dict:
-    for key in v:
-        if not LABEL_NAME_RE.match(key):
-            raise ValueError(f"{key!r} is not a Prometheus label name")
+    found = label_map_problem(v, RESERVED_LABELS)
+    if found:
+        raise SubFieldProblem((found[0],) if found[0] else (), found[1])
+    return v
+
+
+def _fleet_label_names(v: dict) -> dict:
+    found = label_map_problem(v, RESERVED_LABELS - {"team"})
+    if found:
+        raise SubFieldProblem((found[0],) if found[0] else (), found[1])
     return v
 
 
 LabelMap = Annotated[dict[str, str], AfterValidator(_label_names)]
-"""Prometheus labels: every key must be a valid label name."""
+"""A model's extra alert labels: valid, unreserved label names; template-safe values."""
+FleetLabelMap = Annotated[dict[str, str], AfterValidator(_fleet_label_names)]
+"""The fleet's labels: like ``LabelMap``, and ``team`` names the fleet's default team."""
+
+
+def _safe_text(v: Any) -> Any:
+    problem = safe_text_problem(v)
+    if problem:
+        raise ValueError(problem)
+    return v
+
+
+SafeText = Annotated[str, AfterValidator(_safe_text)]
+"""Text that reaches PromQL strings, label values or templates (see ``safe_values``)."""
 
 
 class StrictModel(BaseModel):
     """Frozen, and unknown keys are errors (a typo must never be silently ignored)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 def non_negative(v: float) -> float:
@@ -148,3 +201,7 @@ class FieldProblem(ValueError):
     def __init__(self, loc: tuple, msg: str):
         self.loc = loc
         super().__init__(msg)
+
+
+class SubFieldProblem(FieldProblem):
+    """Like ``FieldProblem``, but ``loc`` is relative to the field being validated (a mapping's key)."""

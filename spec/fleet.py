@@ -16,6 +16,11 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator, m
 
 from modeldash.spec.base import (  # noqa: F401  (re-exported for callers)
     FieldProblem,
+    FleetLabelMap,
+    ForDuration,
+    SafeText,
+    SubFieldProblem,
+    positive_duration,
     dns_label_problem,
     DurationField,
     LabelMap,
@@ -28,26 +33,41 @@ from modeldash.spec.base import (  # noqa: F401  (re-exported for callers)
     non_negative,
     parse_duration,
 )
+from modeldash.spec.safe_values import checked, display_name_problem, folder_title_problem, number_problem, safe_text_problem, url_problem
 from modeldash.spec.alerting import AlertingSpec
 from modeldash.spec.jobs import JobsSpec
 from modeldash.spec.kubernetes import KubernetesField, KubernetesSpec
 from modeldash.spec.prometheus import PrometheusSpec
+from modeldash.spec.slo import SloSpec, check_fleet_slos
 from modeldash.datasources.backends import BACKENDS
 
 # --------------------------------------------------------------------------- thresholds
 
 
+def _levels_in(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False, meaning: str = ""):
+    """A field validator: None (no such level) or a finite number in the interval."""
+
+    def check(cls, v):
+        problem = None if v is None else number_problem(v, lo, hi, lo_open, hi_open, meaning)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    return classmethod(check)
+
+
 class WarnCrit(StrictModel):
-    """A warning and a critical level for one signal, and how long it must hold."""
+    """A warning and a critical level for one signal, and how long it must hold.
+
+    A level set to null means "no alert at that level" (panels then draw no line for it).
+    Node levels are ratios of capacity: above 0 (else always firing), below 1 (else never).
+    """
 
     warning: float | None = None
     critical: float | None = None
-    for_: DurationField = Field(default=300, alias="for")
+    for_: ForDuration = Field(default=300, alias="for")
 
-    @field_validator("warning", "critical")
-    @classmethod
-    def _non_negative(cls, v):
-        return non_negative(v)
+    _lv = field_validator("warning", "critical")(_levels_in(0, 1, True, True, "a ratio of capacity"))
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -57,51 +77,48 @@ class WarnCrit(StrictModel):
 
 
 class LatencyLevels(WarnCrit):
-    """Latency levels in seconds; ``500ms`` and ``1s`` are both accepted."""
+    """Latency levels in seconds; ``500ms`` and ``1s`` are both accepted; above 0, at most 1h."""
 
     warning: DurationField | None = None
     critical: DurationField | None = None
 
+    _lv = field_validator("warning", "critical")(_levels_in(0, 3600, True, False, "a latency in seconds"))
+
 
 class ErrorRatioLevels(WarnCrit):
-    @field_validator("warning", "critical")
-    @classmethod
-    def _ratio(cls, v):
-        if v is not None and not 0 <= v <= 1:
-            raise ValueError("is a ratio between 0 and 1 (5 % is 0.05)")
-        return v
+    _lv = field_validator("warning", "critical")(
+        _levels_in(0, 1, False, True, "a ratio of requests (5 % is 0.05)"))
 
 
 class TrafficThreshold(StrictModel):
     """``ModelTrafficStopped``: request rate at or below ``floor_rps`` for ``for``, after traffic in ``lookback``."""
 
     floor_rps: float = 0.0
-    for_: DurationField = Field(default=300, alias="for")
-    lookback: DurationField = 3600
+    for_: ForDuration = Field(default=300, alias="for")
+    lookback: ForDuration = 3600
 
-    _nn = field_validator("floor_rps")(classmethod(lambda cls, v: non_negative(v)))
+    _nn = field_validator("floor_rps")(_levels_in(0, 1e6, meaning="requests per second"))
+    _lb = field_validator("lookback")(classmethod(lambda cls, v: positive_duration(v)))
 
 
 class ClassShareThreshold(StrictModel):
     """Alarm when a class's share leaves ``baseline +/- tolerance`` for ``for``."""
 
     tolerance: float = 0.3
-    for_: DurationField = Field(default=600, alias="for")
+    for_: ForDuration = Field(default=600, alias="for")
 
-    @field_validator("tolerance")
-    @classmethod
-    def _ratio(cls, v):
-        if not 0 < v < 1:
-            raise ValueError("is a share between 0 and 1 (exclusive)")
-        return v
+    _tol = field_validator("tolerance")(_levels_in(0, 1, True, True, "a share"))
+
+
+DRIFT_MAX = 1000.0  # PSI and chi2 are unbounded; a larger threshold can never be reached in practice
 
 
 class DriftThreshold(StrictModel):
     threshold: float = 0.3
-    for_: DurationField = Field(default=900, alias="for")
+    for_: ForDuration = Field(default=900, alias="for")
     method: Literal["psi", "ks", "js", "chi2"] = "psi"
 
-    _nn = field_validator("threshold")(classmethod(lambda cls, v: non_negative(v)))
+    _thr = field_validator("threshold")(_levels_in(0, DRIFT_MAX, True, False, "a drift score"))
 
 
 class QualityThreshold(StrictModel):
@@ -113,14 +130,11 @@ class QualityThreshold(StrictModel):
     f1_min: float | None = None
     rmse_max: float | None = None
     mae_max: float | None = None
-    for_: DurationField = Field(default=1800, alias="for")
+    for_: ForDuration = Field(default=1800, alias="for")
 
-    @field_validator("accuracy_min", "recall_min", "precision_min", "f1_min")
-    @classmethod
-    def _ratio(cls, v):
-        if v is not None and not 0 <= v <= 1:
-            raise ValueError("is a ratio between 0 and 1")
-        return v
+    _ratio = field_validator("accuracy_min", "recall_min", "precision_min", "f1_min")(
+        _levels_in(0, 1, meaning="a ratio"))
+    _err = field_validator("rmse_max", "mae_max")(_levels_in(0, 1e15, True, False, "an error in the label's unit"))
 
 
 class ModelThresholds(StrictModel):
@@ -134,36 +148,30 @@ class ModelThresholds(StrictModel):
 
 
 class InfrastructureThresholds(StrictModel):
-    """Node-level levels, as ratios of capacity (0.85 is 85 %)."""
+    """Node-level levels, as ratios of capacity (0.85 is 85 %); merged key by key with these defaults."""
 
     node_cpu: WarnCrit = WarnCrit(warning=0.85, critical=None)
     node_memory: WarnCrit = WarnCrit(warning=0.90, critical=None)
     node_disk: WarnCrit = WarnCrit(warning=0.85, critical=0.95, **{"for": 600})
-    node_not_ready_for: DurationField = 300
+    node_not_ready_for: ForDuration = 300
+
+
+RESTARTS_MAX = 1000
 
 
 class PlatformThresholds(StrictModel):
-    """Workload-level levels for pods, deployments, HPAs and containers."""
+    """Workload-level levels for pods, deployments, HPAs and containers; merged key by key with these defaults."""
 
-    pod_not_running_for: DurationField = 300
-    crash_loop_for: DurationField = 300
+    pod_not_running_for: ForDuration = 300
+    crash_loop_for: ForDuration = 300
     restarts_in_5m: int = 3
-    replicas_mismatch_for: DurationField = 300
-    hpa_maxed_for: DurationField = 600
+    replicas_mismatch_for: ForDuration = 300
+    hpa_maxed_for: ForDuration = 600
     container_limit_ratio: float = 0.9
-    container_limit_for: DurationField = 300
+    container_limit_for: ForDuration = 300
 
-    @field_validator("container_limit_ratio")
-    @classmethod
-    def _ratio(cls, v):
-        if not 0 < v <= 1:
-            raise ValueError("is a ratio of the limit between 0 and 1")
-        return v
-
-    @field_validator("restarts_in_5m")
-    @classmethod
-    def _nn(cls, v):
-        return int(non_negative(v))
+    _ratio = field_validator("container_limit_ratio")(_levels_in(0, 1, True, False, "a ratio of the limit"))
+    _restarts = field_validator("restarts_in_5m")(_levels_in(0, RESTARTS_MAX, meaning="a count of restarts"))
 
 
 # --------------------------------------------------------------------------- fleet parts
@@ -173,6 +181,9 @@ class DatasourceSpec(StrictModel):
     name: str = "Prometheus"
     uid: str = "prometheus"
     url: str = "http://prometheus-operated.monitoring.svc:9090"
+
+    _url = field_validator("url")(classmethod(lambda cls, v: checked(url_problem, v)))
+    _name = field_validator("name")(classmethod(lambda cls, v: checked(display_name_problem, v, "datasource name")))
 
     @field_validator("uid")
     @classmethod
@@ -187,9 +198,9 @@ class GrafanaSpec(StrictModel):
     @field_validator("folder")
     @classmethod
     def _title(cls, v):
-        if not v.strip() or len(v) > 190:
+        if len(v) > 190:
             raise ValueError("folder title must be 1 to 190 characters")
-        return v
+        return checked(folder_title_problem, v)
 
     @field_validator("folder_uid")
     @classmethod
@@ -210,6 +221,7 @@ class Defaults(StrictModel):
     backend: BackendName = "kserve"
     error_backend: BackendName | None = None
     thresholds: ModelThresholds = ModelThresholds()
+    slo: SloSpec | None = None  # objectives every model inherits (spec/slo.py)
 
 
 class FeatureSpec(StrictModel):
@@ -219,12 +231,8 @@ class FeatureSpec(StrictModel):
     kind: Literal["numeric", "categorical"] = "numeric"
     threshold: float | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _label_value(cls, v):
-        if not v or len(v) > 128:
-            raise ValueError("feature name must be 1 to 128 characters")
-        return v
+    _name = field_validator("name")(classmethod(lambda cls, v: checked(safe_text_problem, v, "feature name")))
+    _thr = field_validator("threshold")(_levels_in(0, DRIFT_MAX, True, False, "a drift score"))
 
 
 def _feature(v: Any) -> Any:
@@ -242,9 +250,12 @@ class ModelSpec(StrictModel):
     features: list[Annotated[FeatureSpec, BeforeValidator(_feature)]] = Field(default_factory=list)
     ground_truth: bool = False
     thresholds: ModelThresholds = ModelThresholds()
-    owner_team: str | None = None
+    owner_team: SafeText | None = None
     runbook_url: str | None = None
     labels: LabelMap = Field(default_factory=dict)
+    slo: SloSpec | None = None
+
+    _rb = field_validator("runbook_url")(classmethod(lambda cls, v: v if v is None else checked(url_problem, v)))
 
     @field_validator("name")
     @classmethod
@@ -265,6 +276,9 @@ class ModelSpec(StrictModel):
             if len(self.classes) < 2:
                 raise ValueError("classes: a classifier needs at least two classes with their baseline share")
             for cls_name, share in self.classes.items():
+                problem = safe_text_problem(cls_name, "class name")
+                if problem:
+                    raise SubFieldProblem(("classes", cls_name), problem)
                 if not 0 <= share <= 1:
                     raise ValueError(f"classes.{cls_name}: baseline share {share:g} is not between 0 and 1")
             total = sum(self.classes.values())
@@ -303,7 +317,7 @@ class FleetSpec(StrictModel):
     datasource: DatasourceSpec = DatasourceSpec()
     prometheus: PrometheusSpec = PrometheusSpec()
     defaults: Defaults = Defaults()
-    labels: LabelMap = Field(default_factory=dict)
+    labels: FleetLabelMap = Field(default_factory=dict)
     infrastructure: InfrastructureThresholds = InfrastructureThresholds()
     platform: PlatformThresholds = PlatformThresholds()
     jobs: JobsSpec = JobsSpec()
@@ -330,6 +344,7 @@ class FleetSpec(StrictModel):
         unknown = self.jobs.unknown_models(seen)
         if unknown:
             raise FieldProblem(("jobs", "models", unknown[0]), "is not a model of the fleet")
+        check_fleet_slos(self)
         return self
 
     @property
@@ -369,14 +384,24 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+def _inherit_slo(source: str, i: int, model: dict, default: Any) -> dict:
+    """A model's ``slo`` is the defaults' merged with its own; ``slo: null`` opts a model out."""
+    if "slo" in model and model["slo"] is None or not isinstance(default, dict):
+        return model
+    own = model.get("slo") or {}
+    if not isinstance(own, dict):
+        raise SpecError(source, f"models[{i}].slo", "must be a mapping (or null to opt out of the defaults)")
+    return {**model, "slo": _deep_merge(default, own)}
+
+
 def _path(loc: tuple) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            part = "for" if part == "for_" else part
-            out += ("." if out else "") + str(part)
+            part = "for" if part == "for_" else str(part)
+            out += f"[{part!r}]" if not part.isprintable() else ("." if out else "") + part
     return out
 
 
@@ -386,6 +411,8 @@ def _first_error(exc: ValidationError, prefix: tuple = ()) -> tuple[str, str]:
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     ctx_err = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_err, SubFieldProblem):
+        return _path(prefix + loc + ctx_err.loc), str(ctx_err)
     if isinstance(ctx_err, FieldProblem):
         return _path(prefix + ctx_err.loc), str(ctx_err)
     msg = err["msg"]
@@ -416,7 +443,12 @@ def load_spec_data(data: Any, source: str = "<spec>") -> FleetSpec:
         raise SpecError(source, field, msg) from None
     own_defaults = defaults_raw.get("thresholds") or {}
     base_thresholds = _deep_merge(ModelThresholds().model_dump(by_alias=True), own_defaults)
-    merged = dict(data)
+    # top-level `x-...` keys hold YAML anchors for `<<: *anchor` merges (as in docker-compose)
+    merged = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+    # infrastructure and platform are merged key by key with their defaults, like thresholds
+    for key, model in (("infrastructure", InfrastructureThresholds), ("platform", PlatformThresholds)):
+        if isinstance(data.get(key), dict):
+            merged[key] = _deep_merge(model().model_dump(by_alias=True), data[key])
     models = data.get("models")
     if isinstance(models, list):
         merged_models = []
@@ -426,6 +458,7 @@ def load_spec_data(data: Any, source: str = "<spec>") -> FleetSpec:
                 if not isinstance(own, dict):
                     raise SpecError(source, f"models[{i}].thresholds", "must be a mapping")
                 m = {**m, "thresholds": _deep_merge(base_thresholds, own)}
+                m = _inherit_slo(source, i, m, defaults_raw.get("slo"))
             merged_models.append(m)
         merged["models"] = merged_models
     try:
@@ -445,6 +478,11 @@ class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml par
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor`: its keys may be overridden by the node's own keys
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _DuplicateKey(problem="a mapping key must be a plain string, not a list or mapping",
+                                    problem_mark=key_node.start_mark)
             key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise _DuplicateKey(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
@@ -463,6 +501,8 @@ def load_spec(path: str | Path) -> FleetSpec:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(source, "", "file not found") from None
+    except IsADirectoryError:
+        raise SpecError(source, "", "is a directory; give the fleet spec file (e.g. fleet.yaml)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(source, "", f"cannot read: {exc.__class__.__name__}") from None
     try:

@@ -8,38 +8,35 @@ default that follows the model's name, so a fleet needs none of it to render.
 """
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Annotated
 
-from modeldash.spec.base import DNS_LABEL_RE, DurationField, StrictModel
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+
+from modeldash.spec.base import DNS_LABEL_RE, DurationField, PositiveDuration, StrictModel, parse_duration, positive_duration
+from modeldash.spec.kubernetes import Labels
+from modeldash.spec.safe_values import checked, cron_problem, image_problem, port_name_problem, url_problem
+
+
+PERIOD_MAX = 7 * 86400  # weekly at most: ModelMonitoringJobStale's promtool tests span two periods
+
+
+def _period_bounded(v: float) -> float:
+    if v > PERIOD_MAX:
+        raise ValueError("is longer than the maximum of 7d (a job runs at least weekly)")
+    return v
+
+
+JobPeriod = Annotated[float, BeforeValidator(parse_duration), AfterValidator(positive_duration), AfterValidator(_period_bounded)]
 
 
 class JobSpec(StrictModel):
     enabled: bool = True
     schedule: str = "0 * * * *"
-    period: DurationField = 3600.0
-    window: DurationField | None = None
+    period: JobPeriod = 3600.0
+    window: PositiveDuration | None = None
     delay: DurationField = 0.0
 
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, v):
-        if len(v.split()) != 5:
-            raise ValueError(f"{v!r} is not a five-field cron schedule (e.g. '0 * * * *')")
-        return v
-
-    @field_validator("period")
-    @classmethod
-    def _period(cls, v):
-        if v <= 0:
-            raise ValueError("must be a positive duration")
-        return v
-
-    @field_validator("window")
-    @classmethod
-    def _window(cls, v):
-        if v is not None and v <= 0:
-            raise ValueError("must be a positive duration")
-        return v
+    _cron = field_validator("schedule")(classmethod(lambda cls, v: checked(cron_problem, v)))
 
     @property
     def window_seconds(self) -> float:
@@ -83,10 +80,14 @@ class JobsSpec(StrictModel):
     pushgateway_url: str = "http://prometheus-pushgateway.monitoring.svc:9091"
     namespace: str = "monitoring"
     database_secret: str = "modeldash-db"  # Secret whose key `url` is the SQLAlchemy URL
-    pushgateway_selector: dict[str, str] = Field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus-pushgateway"})
-    pushgateway_port: str = "http"
-    service_monitor_labels: dict[str, str] = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
+    pushgateway_selector: Labels = Field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus-pushgateway"})
+    pushgateway_port: str = "http"  # the Service port NAME (a ServiceMonitor selects ports by name)
+    service_monitor_labels: Labels = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
     models: dict[str, ModelJobSettings] = Field(default_factory=dict)
+
+    _image = field_validator("image")(classmethod(lambda cls, v: checked(image_problem, v)))
+    _port = field_validator("pushgateway_port", mode="before")(classmethod(lambda cls, v: checked(port_name_problem, v)))
+    _url = field_validator("pushgateway_url")(classmethod(lambda cls, v: checked(url_problem, v)))
 
     @field_validator("namespace", "database_secret")
     @classmethod

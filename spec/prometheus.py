@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pydantic import field_validator
 
-from modeldash.spec.base import LABEL_NAME_RE, StrictModel
+from modeldash.spec.base import StrictModel
+from modeldash.spec.safe_values import RESERVED_LABELS, label_name_problem
 
-# labels the generated queries already give a meaning to
-RESERVED = {"model", "namespace", "le", "job", "instance", "feature", "method", "severity", "alertname",
-            "alertstate", "team", "backend", "signal", "level", "key"}
+# labels the generated queries and rules already give a meaning to
+RESERVED = RESERVED_LABELS | {"alertstate", "backend", "signal", "level", "key", "slo", "slo_window", "slo_alert"}
 
 
 class PrometheusSpec(StrictModel):
@@ -23,8 +23,7 @@ class PrometheusSpec(StrictModel):
     @field_validator("cluster_label")
     @classmethod
     def _label(cls, v):
-        if not LABEL_NAME_RE.match(v) or v.startswith("__"):
-            raise ValueError(f"{v!r} is not a Prometheus label name")
-        if v in RESERVED:
-            raise ValueError(f"{v!r} already has a meaning in modeldash's queries; name the cluster label otherwise")
+        problem = label_name_problem(v, RESERVED, "cluster_label")
+        if problem:
+            raise ValueError(f"{problem}; name the cluster label otherwise" if v in RESERVED else problem)
         return v

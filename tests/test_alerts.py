@@ -20,7 +20,7 @@ ISSUE_ALERTS = {
     "PodCrashLooping", "FrequentPodRestarts", "DeploymentReplicasMismatch", "HPAMaxedOut", "ContainerNearCPULimit",
     "ContainerNearMemoryLimit", "ModelLatencyP95High", "ModelLatencyP95Critical", "ModelErrorRateHigh",
     "ModelTrafficStopped", "PredictionDistributionShift", "ModelDriftHigh", "ModelQualityDegraded",
-    "ModelMonitoringJobStale",
+    "ModelMonitoringJobStale", "ModelErrorBudgetBurn",
 }
 
 
@@ -118,7 +118,9 @@ def test_per_model_alerts_carry_labels_annotations_and_panel_link(example_spec):
             assert d.labels["model"] == m.name and d.labels["namespace"] == m.namespace
             assert d.labels["team"] == example_spec.team_of(m)
             assert d.panel[0] == panel_link("model", "serving.latency", m.name)[0]
-        assert "{value}" in d.description or d.name in ("PodNotRunning", "PodCrashLooping", "NodeNotReady")
+        # burn-rate alerts: which alternative fired is not in the value; the linked panel shows every window
+        assert "{value}" in d.description or d.name in ("PodNotRunning", "PodCrashLooping", "NodeNotReady",
+                                                        "ModelErrorBudgetBurn")
         assert d.runbook_url.startswith("https://")
     rule = next(r for g in A.grafana_rule_groups(example_spec) for r in g["rules"]
                 if r["uid"] == "md-modellatencyp95high-fraud-detector")
@@ -127,12 +129,30 @@ def test_per_model_alerts_carry_labels_annotations_and_panel_link(example_spec):
     assert "$values.B.Value" in rule["annotations"]["description"]
 
 
-def test_latency_threshold_in_the_backend_unit(example_spec):
+def test_latency_alerts_read_recorded_seconds(example_spec):
     by = {(d.name, d.model): d for d in A.alert_definitions(example_spec)}
-    fraud = by[("ModelLatencyP95High", "fraud-detector")]  # knative-legacy: milliseconds
-    assert fraud.threshold == 500 and "revision_request_latencies_bucket" in fraud.expr
+    recs = {(r.record, r.labels["model"]): r for r in A.recording_rules(example_spec)}
+    fraud = by[("ModelLatencyP95High", "fraud-detector")]  # knative-legacy: a millisecond histogram
+    assert fraud.threshold == 0.5 and fraud.expr == \
+        'model:request_latency_seconds:p95_5m{model="fraud-detector", namespace="fraud"}'
+    assert "revision_request_latencies_bucket" in recs[(A.RECORDED_LATENCY_P95, "fraud-detector")].expr
+    assert fraud.summary == "p95 latency of fraud-detector above 500 ms" and fraud.value_format == "duration"
     price = by[("ModelLatencyP95High", "price-regressor")]  # kserve model server: seconds
     assert price.threshold == 0.2 and by[("ModelLatencyP95Critical", "price-regressor")].threshold == 0.8
+    # the value prints as a duration, so it reads right whatever the histogram's unit
+    rule = next(r for g in A.prometheus_rules(example_spec)["groups"] for r in g["rules"]
+                if r.get("alert") == "ModelLatencyP95High")
+    assert "$value | humanizeDuration" in rule["annotations"]["description"]
+
+
+def test_error_and_traffic_alerts_read_recorded_series(example_spec):
+    for d in A.alert_definitions(example_spec):
+        if d.name == "ModelErrorRateHigh":
+            assert d.expr == f'{A.RECORDED_ERROR_RATIO}{{model="{d.model}", namespace="{d.namespace}"}}'
+        if d.name == "ModelTrafficStopped":
+            # sum() first: the recorded series has labels, a bare `or vector(0)` would add a second series
+            assert d.expr.startswith(f'(sum({A.RECORDED_REQUEST_RATE}{{model="{d.model}", namespace="{d.namespace}"}}) '
+                                     "or vector(0)) and on () (")
 
 
 def test_traffic_stopped_fires_on_vanished_series_and_nodata_choices(example_spec):
@@ -161,6 +181,7 @@ def test_job_stale_uses_two_periods_and_follows_enabled_jobs(example_data):
 
 def test_error_alert_skipped_without_status_codes(example_data):
     example_data["models"][2].pop("error_backend")  # kserve model server has no status codes
+    example_data["models"][2]["slo"] = {"availability": None}  # which an availability objective needs
     spec = load_spec_data(example_data, "t")
     defs, skipped = A.build_catalog(spec)
     assert not [d for d in defs if d.name == "ModelErrorRateHigh" and d.model == "price-regressor"]
@@ -180,7 +201,7 @@ def test_recording_rules_normalised_to_seconds(example_spec):
     recs = {(r.record, r.labels["model"]): r for r in every if r.record in A.RECORDED_NAMES}
     for r in every:  # the fleet view's constant model:info / model:threshold series too
         promql_parser.parse(r.expr)
-    assert recs[(A.RECORDED_LATENCY_P95, "fraud-detector")].expr.endswith("* 0.001")  # ms histogram
+    assert recs[(A.RECORDED_LATENCY_P95, "fraud-detector")].expr.endswith(" * 0.001")  # ms histogram
     assert "* 0.001" not in recs[(A.RECORDED_LATENCY_P95, "churn-classifier")].expr
     for (_, model), r in recs.items():
         assert set(r.labels) == {"model", "namespace"}

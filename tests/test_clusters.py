@@ -81,6 +81,11 @@ def test_every_output_carries_the_cluster_label():
     rules = prometheus_rules(spec)
     alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
     assert all("$labels.kube_cluster" in r["annotations"]["summary"] for r in alerts)
+    slo = [r for g in rules["groups"] if g["name"].startswith("modeldash-slo-") for r in g["rules"]]
+    assert slo and any(r.get("alert") == "ModelErrorBudgetBurn" for r in alerts)  # objectives are scoped too
+    for r in slo:
+        assert _per_cluster(r["expr"], "kube_cluster"), r["expr"]
+    assert any("by (kube_cluster)" in r["expr"] or "kube_cluster)" in r["expr"] for r in slo)
 
 
 def test_single_cluster_output_is_unchanged_by_the_setting():

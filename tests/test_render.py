@@ -122,21 +122,25 @@ def test_forbidden_outdated_names_never_rendered(rendered):
                 assert bad not in text, (path, bad)
 
 
-def test_knative_latency_never_compared_in_seconds(example_spec):
+def test_knative_millisecond_latency_shown_and_compared_in_seconds(example_spec):
+    seen = 0
     for board in build_dashboards(example_spec):
         for p in board.json["panels"]:
             for t in p.get("targets", []):
                 if "revision_request_latencies" in t["expr"] and board.kind == "model":
-                    assert p["fieldConfig"]["defaults"]["unit"] == "ms"
+                    seen += 1
+                    assert t["expr"].endswith(" * 0.001")  # the histogram is in ms
+                    assert p["fieldConfig"]["defaults"]["unit"] == "s"
                     values = [s["value"] for s in p["fieldConfig"]["defaults"]["thresholds"]["steps"][1:]]
-                    assert values == [500, 1000]
+                    assert values == [0.5, 1.0]
+    assert seen == 3  # p50, p95, p99 of fraud-detector
 
 
 def test_model_dashboard_rows_links_tags(example_spec):
     by_uid = {b.uid: b for b in build_dashboards(example_spec)}
     fraud = by_uid["md-model-fraud-detector"].json
     rows = [p["title"] for p in fraud["panels"] if p["type"] == "row"]
-    assert [r.split(" ")[0] for r in rows] == ["Status", "Serving", "Model", "Workload"]
+    assert [r.split(" ")[0] for r in rows] == ["Status", "Serving", "Model", "Workload", "Objectives"]
     urls = [link["url"] for link in fraud["links"]]
     assert "/d/md-fleet" in urls and "https://runbooks.example.com/ml/fraud-detector" in urls
     assert {"modeldash", "model:fraud-detector", "layer:serving"} <= set(fraud["tags"])

@@ -83,7 +83,7 @@ BAD_SPECS = [
     ({"models": []}, "models", "at least 1"),
     ({"modles": []}, "modles", "unknown key"),
     ({"models": [_model(features=["a", "a"])]}, "models[0].features", "duplicate feature"),
-    ({"models": [_model(labels={"bad-label": "x"})]}, "models[0].labels", "label name"),
+    ({"models": [_model(labels={"bad-label": "x"})]}, "models[0].labels.bad-label", "label name"),
 ]
 
 
