@@ -14,6 +14,7 @@ from collections import Counter
 import re
 from dataclasses import dataclass, field
 
+from modeldash.alerts.cluster_scope import scoped_definitions
 from modeldash.spec.alert_names import ALERT_NAMES
 from modeldash.alerts.scenarios import Case, Feed, Scenario, compress, example_labels, series_text, thin
 from modeldash.alerts.slo_rules import add_slo_alerts
@@ -680,7 +681,7 @@ def build_catalog(spec) -> tuple[list[AlertDefinition], list[tuple[str, str, str
     dup = sorted(u for u, n in Counter(d.uid for d in b.defs).items() if n > 1)
     if dup:
         raise ValueError(f"two alert definitions share uid {dup[0]!r}")
-    return b.defs, b.skipped
+    return scoped_definitions(spec, b.defs), b.skipped
 
 
 def alert_definitions(spec) -> list[AlertDefinition]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modeldash.datasources import recorded
+from modeldash.alerts.cluster_scope import scoped_rules
+from modeldash.datasources import fleet_signals, recorded
 from modeldash.datasources.backends import target_of
 
 RECORDED_REQUEST_RATE = recorded.REQUEST_RATE
@@ -37,4 +38,6 @@ def model_recording_rules(spec, model) -> list[RecordingRule]:
 
 
 def recording_rules(spec) -> list[RecordingRule]:
-    return [r for m in spec.models for r in model_recording_rules(spec, m)]
+    """Serving series per model, then each model's identity and thresholds (``fleet_signals``)."""
+    serving = [r for m in spec.models for r in model_recording_rules(spec, m)]
+    return scoped_rules(spec, serving) + [RecordingRule(*r) for r in fleet_signals.fleet_rules(spec)]

@@ -16,6 +16,7 @@ Dashboards and alerts read only these recorded series. The page and ticket alert
 """
 from __future__ import annotations
 
+from modeldash.alerts.cluster_scope import scoped_rules
 from modeldash.alerts.recording_rules import RecordingRule
 from modeldash.alerts.slo_scenarios import no_cases, slo_cases
 from modeldash.dashboards.panel_keys import panel_link
@@ -84,7 +85,8 @@ def objective_rules(model, ind, slo) -> list[RecordingRule]:
 
 
 def slo_recording_rules(spec, model) -> list[RecordingRule]:
-    return [r for ind in indicators(spec, model) for r in objective_rules(model, ind, model.slo)]
+    """Every objective's rules; with ``prometheus.multi_cluster`` they keep the cluster label."""
+    return scoped_rules(spec, [r for ind in indicators(spec, model) for r in objective_rules(model, ind, model.slo)])
 
 
 def slo_rule_groups(spec, interval: str) -> list[dict]:

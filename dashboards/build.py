@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modeldash.dashboards.cluster_scope import scope_dashboard
 from modeldash.dashboards.fleet import fleet_dashboard
 from modeldash.dashboards.infrastructure import infrastructure_dashboard
 from modeldash.dashboards.model import model_dashboard
@@ -26,6 +27,8 @@ def build_dashboards(spec: FleetSpec) -> list[GeneratedDashboard]:
     folder = (spec.folder_uid, spec.grafana.folder)
 
     def gen(kind: str, board: dict, model: str | None = None) -> GeneratedDashboard:
+        if spec.prometheus.multi_cluster:
+            board = scope_dashboard(board, spec.prometheus.cluster_label)
         return GeneratedDashboard(board["uid"], board["title"], *folder, kind, model, board)
 
     out = [

@@ -4,6 +4,8 @@ from __future__ import annotations
 from modeldash.dashboards.layout import GRID_WIDTH, Slot, assemble, dashboard_link, row_slot
 from modeldash.spec.fleet import FleetSpec, ModelSpec, dashboard_uid
 from modeldash.panels import model as mp
+from modeldash.panels.annotations import model_annotations
+from modeldash.panels.status import STATUS_PANELS
 from modeldash.panels import platform as pp
 from modeldash.panels import serving as sp
 from modeldash.panels import slo as slop
@@ -19,6 +21,8 @@ def model_dashboard(spec: FleetSpec, model: ModelSpec) -> dict:
     scope = workload_scope(model)
     backend = spec.backend_for(model)
     slots = [
+        row_slot("row.status", "Status now (coloured by this model's alert levels)"),
+        *[Slot(key, make(spec, model), 4, 4) for key, make in STATUS_PANELS],
         row_slot("row.serving", f"Serving ({backend.title})"),
         Slot("serving.request_rate", sp.request_rate(spec, model)),
         Slot("serving.latency", sp.latency(spec, model)),
@@ -47,11 +51,14 @@ def model_dashboard(spec: FleetSpec, model: ModelSpec) -> dict:
             Slot("slo.burn_rate", slop.burn_rate(spec, model), 9),
             Slot("slo.budget_consumption", slop.budget_consumption(spec, model), 9),
         ]
-    links = [dashboard_link("Fleet overview", f"/d/{dashboard_uid('fleet')}", "All models of the fleet")]
-    if model.runbook_url:
-        links.append(dashboard_link("Runbook", model.runbook_url, f"What to do when {model.name} alerts", "doc"))
+    links = [dashboard_link("Fleet overview", f"/d/{dashboard_uid('fleet')}", "All models of the fleet"),
+             dashboard_link("Platform", f"/d/{dashboard_uid('platform')}", "Pods, deployments and HPAs of every "
+                            "model namespace")]
+    runbook = model.runbook_url or spec.alerting.runbook_base_url
+    if runbook:
+        links.append(dashboard_link("Runbook", runbook, f"What to do when {model.name} alerts", "doc"))
     team = spec.team_of(model)
-    return assemble(
+    board = assemble(
         spec,
         "model",
         model.dashboard_uid,
@@ -62,6 +69,8 @@ def model_dashboard(spec: FleetSpec, model: ModelSpec) -> dict:
         slots,
         links=links,
     )
+    board["annotations"] = {"list": model_annotations(model, scope.workload)}
+    return board
 
 
 __all__ = ["model_dashboard", "workload_scope", "GRID_WIDTH"]

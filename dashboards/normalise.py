@@ -171,17 +171,22 @@ def _panel(panel: dict, default_ds: dict) -> dict:
                 custom["stacking"] = {"mode": "none", "group": "A"}
             elif "stacking" in custom:
                 custom["stacking"].setdefault("group", "A")
-        fc.setdefault("overrides", [])
+        for override in fc.setdefault("overrides", []):
+            for prop in override.get("properties", []):
+                if prop.get("id") == "thresholds" and isinstance(prop.get("value"), dict):
+                    prop["value"] = _thresholds(prop["value"])
     if p.get("type") in ("stat",):
         opts = p.setdefault("options", {})
         opts.setdefault("reduceOptions", {})["fields"] = opts.get("reduceOptions", {}).get("fields") or ""
     schema = _plugin_options_schema(p["type"])
     if schema and "options" in p:
         options_schema, defs = schema
-        p["options"] = _complete(drop_nulls(p["options"]), options_schema, defs)
-        legend = p["options"].get("legend")
+        options = drop_nulls(p["options"])
+        legend = options.get("legend")
         if isinstance(legend, dict):
-            legend.setdefault("showLegend", True)
+            # before _complete: it fills the schema-required boolean with false, hiding every legend
+            legend.setdefault("showLegend", legend.get("displayMode") != "hidden")
+        p["options"] = _complete(options, options_schema, defs)
     return p
 
 

@@ -15,10 +15,12 @@ MODEL = (
     "row.model", "model.class_share", "model.confidence", "model.prediction_value", "model.drift", "model.quality",
     "row.workload", "workload.pod_phase", "workload.restarts", "workload.replicas", "workload.hpa",
     "workload.cpu", "workload.memory",
+    "row.status", "status.traffic", "status.latency", "status.error_ratio", "status.drift", "status.quality",
+    "status.alerts",  # appended last: existing panel ids (and alert links to them) stay put
     "row.slo", "slo.budget_remaining", "slo.burn_rate", "slo.budget_consumption",
 )
 FLEET = (
-    "fleet.models", "fleet.traffic", "fleet.latency_p95", "fleet.error_ratio", "fleet.worst_drift",
+    "fleet.status_table", "fleet.top_latency", "fleet.top_errors", "fleet.top_drift", "fleet.alerts",
     "fleet.slo_budget",
 )
 PLATFORM = (

@@ -12,13 +12,16 @@ import grafanalib.core as g
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 RATE = "$__rate_interval"  # the range every panel rate() uses
 
-GREEN, ORANGE, RED = "green", "orange", "red"
+GREEN, ORANGE, RED, BLUE = "green", "orange", "red", "blue"
 
 # Grafana unit ids
 PERCENT_UNIT = "percentunit"  # 0..1 shown as %
 BYTES_RATE = "Bps"
 REQ_RATE = "reqps"
 SHORT = "short"
+NONE = "none"
+
+LEGEND_HIDDEN_MARK = "Legend hidden:"  # the recorded reason of a panel without a legend
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,17 @@ def timeseries(
     max_value: float | None = None,
     stacked: bool = False,
     links: list[dict] | None = None,
+    legend_hidden_because: str | None = None,
+    overrides: list[dict] | None = None,
 ) -> g.TimeSeries:
-    """A time-series panel; thresholds are drawn as dashed lines when given."""
+    """A time-series panel; thresholds are drawn as dashed lines when given.
+
+    The legend is a bottom table with mean, max and last, so every line can be told apart; a
+    panel hides it only with a reason, which is written into its description for the reader.
+    """
     steps = thresholds or [g.Threshold(GREEN, 0, 0.0)]
+    if legend_hidden_because:
+        description = f"{description} {LEGEND_HIDDEN_MARK} {legend_hidden_because}"
     return g.TimeSeries(
         title=title,
         description=description,
@@ -80,7 +91,7 @@ def timeseries(
         thresholdType="absolute",
         thresholds=steps,
         thresholdsStyleMode="dashed" if thresholds and show_thresholds else "off",
-        legendDisplayMode="table",
+        legendDisplayMode="hidden" if legend_hidden_because else "table",
         legendPlacement="bottom",
         legendCalcs=["mean", "max", "lastNotNull"],
         tooltipMode="multi",
@@ -89,6 +100,7 @@ def timeseries(
         stacking={"mode": "normal"} if stacked else {"mode": "none"},
         fillOpacity=10,
         links=links or [],
+        overrides=overrides or [],
     )
 
 
@@ -119,3 +131,49 @@ def stat(
 
 def panel_link(title: str, url: str) -> dict:
     return {"title": title, "url": url, "targetBlank": False}
+
+
+class RawPanel:
+    """A panel written as Grafana's JSON model, for panel types grafanalib models poorly
+    (table with transformations, bar gauge, alert list); ``assemble`` places it like any other."""
+
+    def __init__(self, model: dict):
+        self.model = model
+        self.id = None
+        self.gridPos = None
+
+    def to_json_data(self) -> dict:
+        return {**self.model, "id": self.id, "gridPos": self.gridPos}
+
+
+def target(q: Query, ref: str, table: bool = False) -> dict:
+    out = {"refId": ref, "expr": q.expr, "legendFormat": q.legend, "datasource": DATASOURCE}
+    if q.instant:
+        out["instant"] = True
+    if table:
+        out["format"] = "table"
+    return out
+
+
+def steps(thresholds: list[g.Threshold]) -> dict:
+    """grafanalib threshold steps as fieldConfig thresholds (the base step's value is null)."""
+    return {"mode": "absolute", "steps": [{"color": t.color, "value": None if i == 0 else t.value}
+                                           for i, t in enumerate(thresholds)]}
+
+
+def threshold_override(series: str, thresholds: list[g.Threshold]) -> dict:
+    """Field override: one series (by legend) drawn against its own threshold lines."""
+    return {"matcher": names_matcher(series),
+            "properties": [{"id": "thresholds", "value": steps(thresholds)},
+                           {"id": "custom.thresholdsStyle", "value": {"mode": "dashed"}}]}
+
+
+def names_matcher(*names: str) -> dict:
+    """Override matcher by display name; ``byNames`` because the schema types matcher options as objects."""
+    return {"id": "byNames", "options": {"mode": "include", "names": list(names)}}
+
+
+def field_link(title: str, url: str) -> dict:
+    """A data link in the shape the dashboard schema gives field links (that of dashboard links)."""
+    return {"title": title, "type": "link", "url": url, "icon": "dashboard", "tooltip": "", "tags": [],
+            "asDropdown": False, "targetBlank": False, "includeVars": False, "keepTime": True}

@@ -8,7 +8,8 @@ from __future__ import annotations
 from modeldash.spec.fleet import FleetSpec, ModelSpec
 from modeldash.datasources import metrics as m
 from modeldash.datasources import model_signals as signals
-from modeldash.panels.common import PERCENT_UNIT, RATE, SHORT, Query, floor_levels, levels, timeseries
+from modeldash.datasources import thresholds as th
+from modeldash.panels.common import PERCENT_UNIT, RATE, SHORT, Query, floor_levels, levels, threshold_override, timeseries
 
 
 def class_share(spec: FleetSpec, model: ModelSpec):
@@ -61,8 +62,8 @@ def prediction_value(spec: FleetSpec, model: ModelSpec):
 def drift(spec: FleetSpec, model: ModelSpec):
     d = model.thresholds.drift
     expr = signals.drift_score(model.name, d.method)
-    overrides = [f"{f.name} {f.threshold:g}" for f in model.features if f.threshold is not None]
-    extra = f" (per-feature thresholds: {', '.join(overrides)})" if overrides else ""
+    own = [lv for lv in th.drift(model) if lv.value != d.threshold]  # features with a threshold of their own
+    extra = f" (per-feature thresholds: {', '.join(f'{lv.key} {lv.value:g}' for lv in own)})" if own else ""
     return timeseries(
         f"Feature drift ({d.method.upper()})",
         f"Drift score of each monitored feature against the training baseline, written by the drift job. "
@@ -72,6 +73,7 @@ def drift(spec: FleetSpec, model: ModelSpec):
         SHORT,
         levels(d.threshold),
         min_value=0,
+        overrides=[threshold_override(lv.key, levels(lv.value)) for lv in own],
     )
 
 
@@ -79,31 +81,37 @@ def quality(spec: FleetSpec, model: ModelSpec):
     """Ground-truth metrics; only for models that declare delayed labels."""
     if not model.ground_truth:
         return None
-    q = model.thresholds.quality
     if model.task == "classification":
-        queries = [Query(signals.quality(m.ACCURACY, model.name), "accuracy")] + [
-            Query(signals.quality(metric, model.name, target_class=m.MACRO), f"{metric.name.removeprefix('model_')} (macro)")
-            for metric in (m.PRECISION, m.RECALL, m.F1)
+        queries = [Query(signals.quality(m.ACCURACY, model.name), th.quality_series_name("accuracy"))] + [
+            Query(signals.quality(metric, model.name, target_class=m.MACRO), th.quality_series_name(key))
+            for key, metric in (("precision", m.PRECISION), ("recall", m.RECALL), ("f1", m.F1))
         ]
-        floor = q.accuracy_min if q.accuracy_min is not None else q.recall_min
         return timeseries(
             "Quality against ground truth",
             "Accuracy and macro precision, recall and F1 from the quality job, once labels arrive. Below the "
-            "floor fires ModelQualityDegraded: concept drift; the relationship between inputs and outcome "
+            "floor of a line (each has its own, from the spec) fires ModelQualityDegraded: concept drift; the relationship between inputs and outcome "
             "changed, so retraining on recent labels is the usual fix.",
             queries,
             PERCENT_UNIT,
-            floor_levels(floor),
             min_value=0,
             max_value=1,
+            overrides=_quality_lines(model),
         )
-    queries = [Query(signals.quality(m.RMSE, model.name), "RMSE"), Query(signals.quality(m.MAE, model.name), "MAE")]
+    queries = [Query(signals.quality(m.RMSE, model.name), th.quality_series_name("rmse")),
+               Query(signals.quality(m.MAE, model.name), th.quality_series_name("mae"))]
     return timeseries(
         "Error against ground truth",
-        "RMSE and MAE of predictions against delayed labels, from the quality job. Above the line fires "
+        "RMSE and MAE of predictions against delayed labels, from the quality job. Above its line fires "
         "ModelQualityDegraded: the model's error grew; check for concept drift and retrain.",
         queries,
         SHORT,
-        levels(q.rmse_max if q.rmse_max is not None else q.mae_max),
         min_value=0,
+        overrides=_quality_lines(model),
     )
+
+
+def _quality_lines(model: ModelSpec) -> list[dict]:
+    """Each quality series against its own alert level: a floor (red below) or a ceiling (red above)."""
+    return [threshold_override(th.quality_series_name(lv.key),
+                               floor_levels(lv.value) if lv.op == th.LOWER_IS_BAD else levels(lv.value))
+            for lv in th.quality(model)]

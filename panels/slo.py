@@ -8,6 +8,7 @@ from __future__ import annotations
 import grafanalib.core as g
 
 from modeldash.alerts import slo_rules as sr
+from modeldash.datasources import fleet_signals as fs
 from modeldash.panels.common import GREEN, ORANGE, PERCENT_UNIT, RED, SHORT, Query, stat, timeseries
 from modeldash.spec.base import format_duration
 
@@ -76,11 +77,14 @@ def budget_consumption(spec, model):
     return panel
 
 
-def fleet_budget(spec):
-    """The models with the least budget left, bounded so it stays readable at 1,000 models."""
+def fleet_budget(spec, link: dict | None = None):
+    """The models with the least budget left, bounded so it stays readable at 1,000 models.
+
+    Restricted to the models the fleet's team / namespace / backend filters select (``model:info``);
+    ``link`` is the fleet's per-series data link to a model's dashboard."""
     if not any(m.slo is not None for m in spec.models):
         return None
-    expr = f'bottomk({FLEET_BOTTOM}, min by (model) ({sr.REMAINING}{{model=~"$model"}}))'
+    expr = f"bottomk({FLEET_BOTTOM}, min by (model) ({fs.keep_selected(sr.REMAINING)}))"
     return stat(
         "Least error budget remaining",
         f"The {FLEET_BOTTOM} models (of the selection) with the least error budget left, worst objective per "
@@ -88,5 +92,6 @@ def fleet_budget(spec):
         [Query(expr, "{{model}}", instant=True)],
         PERCENT_UNIT,
         _budget_levels(),
+        links=[link] if link else None,
         color_mode="background",
     )

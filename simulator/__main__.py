@@ -21,6 +21,7 @@ def main(argv=None) -> int:
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     ap.add_argument("--scenario", default="healthy")
     ap.add_argument("--model", default=None)
+    ap.add_argument("--cluster", default=None, help="cluster label value of every target (multi-cluster fleets)")
     args = ap.parse_args(argv)
     try:
         spec = load_spec(args.spec or bundled_example())
@@ -30,7 +31,7 @@ def main(argv=None) -> int:
     stop = threading.Event()
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stop.set())
-    sim = Simulator(spec, port=args.port)
+    sim = Simulator(spec, port=args.port, cluster=args.cluster)
     try:
         sim.set_scenario(args.scenario, args.model)
     except KeyError as exc:

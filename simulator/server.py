@@ -42,8 +42,9 @@ class _One:
 class Simulator:
     """All exporters of a fleet, served from ``127.0.0.1:<port>``; start/stop or use as a context manager."""
 
-    def __init__(self, spec: FleetSpec, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, spec: FleetSpec, host: str = "127.0.0.1", port: int = 0, cluster: str | None = None):
         self.spec = spec
+        self.cluster = cluster  # this simulator plays one cluster of a multi-cluster fleet
         self.topology = build_topology(spec)
         self.state = ScenarioState(default_target=spec.models[0].name)
         self._host, self._port = host, port
@@ -165,10 +166,24 @@ class Simulator:
         """Prometheus ``scrape_configs`` for every endpoint, grouped into the real jobs.
 
         ``address``: where this simulator's endpoints are served when it runs in another process.
+        Simulators of several clusters merge with ``merge_scrape_configs``.
         """
         address = address or self.address
         jobs: dict[str, dict] = {}
+        # one cluster of several: every target carries the cluster label, as kube-prometheus-stack's
+        # external label (or a federating Prometheus's target label) gives it
+        cluster = {self.spec.prometheus.cluster_label: self.cluster} if self.cluster else {}
         for path, (job, labels, _) in sorted(self.endpoints.items()):
+            labels = {**labels, **cluster}
             cfg = jobs.setdefault(job, {"job_name": job, "honor_labels": job == "model-metrics", "static_configs": []})
             cfg["static_configs"].append({"targets": [address], "labels": {"__metrics_path__": path, **labels}})
         return [jobs[k] for k in sorted(jobs)]
+
+
+def merge_scrape_configs(*configs: list[dict]) -> list[dict]:
+    """Scrape jobs of several simulators (clusters) as one Prometheus config: one job per name."""
+    jobs: dict[str, dict] = {}
+    for config in configs:
+        for job in config:
+            jobs.setdefault(job["job_name"], {**job, "static_configs": []})["static_configs"] += job["static_configs"]
+    return [jobs[k] for k in sorted(jobs)]

@@ -37,6 +37,7 @@ from modeldash.spec.safe_values import checked, display_name_problem, folder_tit
 from modeldash.spec.alerting import AlertingSpec
 from modeldash.spec.jobs import JobsSpec
 from modeldash.spec.kubernetes import KubernetesField, KubernetesSpec
+from modeldash.spec.prometheus import PrometheusSpec
 from modeldash.spec.slo import SloSpec, check_fleet_slos
 from modeldash.spec.outputs import OutputList
 from modeldash.datasources.backends import BACKENDS
@@ -315,6 +316,7 @@ class FleetSpec(StrictModel):
     name: str = "ml-fleet"
     grafana: GrafanaSpec = GrafanaSpec()
     datasource: DatasourceSpec = DatasourceSpec()
+    prometheus: PrometheusSpec = PrometheusSpec()
     defaults: Defaults = Defaults()
     labels: FleetLabelMap = Field(default_factory=dict)
     infrastructure: InfrastructureThresholds = InfrastructureThresholds()
@@ -337,6 +339,10 @@ class FleetSpec(StrictModel):
             if m.name in seen:
                 raise FieldProblem(("models", i, "name"), f"duplicate model name {m.name!r} (also models[{seen[m.name]}])")
             seen[m.name] = i
+        cluster = self.prometheus.cluster_label
+        if self.prometheus.multi_cluster and cluster in self.labels:
+            raise FieldProblem(("labels", cluster), f"the data carries {cluster!r} per cluster "
+                               "(prometheus.multi_cluster); a fixed value here would relabel every cluster's alerts")
         unknown = self.jobs.unknown_models(seen)
         if unknown:
             raise FieldProblem(("jobs", "models", unknown[0]), "is not a model of the fleet")

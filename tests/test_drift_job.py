@@ -69,6 +69,8 @@ def test_baseline_is_deterministic_json(cli, data, baseline, tmp_path):
 def panel_expr(spec, model_name: str, metric: str) -> str:
     board = next(b for b in build_dashboards(spec) if b.kind == "model" and b.model == model_name)
     for p in board.json["panels"]:
+        if p["type"] != "timeseries":  # the chart, not the status row's stat
+            continue
         for t in p.get("targets", []):
             if metric in t.get("expr", ""):
                 return substitute(t["expr"])

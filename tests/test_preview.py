@@ -138,12 +138,14 @@ def test_every_example_dashboard_previews_where_grafana_puts_its_panels(previews
 
 def test_threshold_lines_sit_at_the_spec_values(previews, boards, page, spec):
     written, _, _ = previews
-    fleet = next(p for p in written if p.uid == "md-fleet")
-    page.open(fleet.html, WIDTH, fleet.height)
-    board = next(b for b in boards if b["uid"] == "md-fleet")
-    latency = next(p for p in board["panels"] if p["title"] == "p95 latency per model")
+    # the latency chart of a model on a seconds histogram: its p95 lines are the model's spec levels
+    model = next(m for m in spec.models if spec.backend_for(m).latency_unit == "s")
+    preview = next(p for p in written if p.uid == model.dashboard_uid)
+    page.open(preview.html, WIDTH, preview.height)
+    board = next(b for b in boards if b["uid"] == model.dashboard_uid)
+    latency = next(p for p in board["panels"] if p["title"] == "Latency p50 / p95 / p99")
     dom = next(p for p in panels_in_dom(page) if p["id"] == latency["id"])
-    levels = spec.defaults.thresholds.latency_p95
+    levels = model.thresholds.latency_p95
     s = dom["scale"]
     for value, colour in ((levels.warning, "orange"), (levels.critical, "red")):
         y = s["top"] + (s["max"] - value) / (s["max"] - s["min"]) * s["height"]

@@ -188,7 +188,9 @@ def test_no_objectives_no_slo_rules_panels_or_alerts():
 def test_fleet_panel_is_bounded(example_spec):
     fleet = next(b.json for b in build_dashboards(example_spec) if b.uid == "md-fleet")
     panel = next(p for p in fleet["panels"] if "budget" in p["title"].lower())
-    assert panel["targets"][0]["expr"].startswith("bottomk(15, min by (model) (model_slo:error_budget_remaining")
+    expr = panel["targets"][0]["expr"]
+    assert expr.startswith("bottomk(15, min by (model) (") and "model_slo:error_budget_remaining:ratio" in expr
+    assert 'model:info{backend=~"$backend", namespace=~"$namespace", team=~"$team"}' in expr  # the fleet filters
 
 
 # --------------------------------------------------------------------------- promtool cases

@@ -404,6 +404,15 @@
     div.dataset.state = "ok";
   }
 
+  // Grafana's alert list reads Grafana's own alert state, which a preview has no access to:
+  // say what the panel lists instead of drawing it empty.
+  function alertlist(panel, body, div) {
+    const o = panel.options || {};
+    message(body, "Grafana alert list: " + (o.alertInstanceLabelFilter || "all alerts") +
+            " (drawn by Grafana from its alert state)", "md-alertlist");
+    div.dataset.state = "ok";
+  }
+
   function unsupported(panel, body, div) {
     div.dataset.state = "unsupported";
     message(body, "Panel type \u201c" + panel.type + "\u201d is not drawn by modeldash preview", "md-unsupported");
@@ -413,7 +422,7 @@
   let pending = 1;
   function settle() { if (--pending === 0) window.mdPreviewReady = true; }
 
-  const DRAW = { timeseries: timeseries, stat: stat, bargauge: bargauge, table: table, text: text };
+  const DRAW = { timeseries: timeseries, stat: stat, bargauge: bargauge, table: table, text: text, alertlist: alertlist };
 
   function header(root) {
     const h = el("div", "md-header");
