@@ -87,7 +87,15 @@ def alert_groups(defs) -> dict[str, list]:
 
 
 def recording_groups(rules) -> dict[str, list]:
-    """Recording rules one group per namespace (label ``namespace``), by model then record name."""
+    """Recording rules one group per namespace (label ``namespace``), by model then record name.
+
+    A rule labelled with its model only (``model:threshold``) joins its model's namespace, so a
+    new model never reshuffles a fleet-wide group."""
     index = {id(r): i for i, r in enumerate(rules)}
-    return shard(rules, lambda r: f"{RECORDING_GROUP}-{r.labels.get('namespace', 'all')}",
+    home = {r.labels["model"]: r.labels["namespace"] for r in rules if "model" in r.labels and "namespace" in r.labels}
+
+    def namespace(r) -> str:
+        return r.labels.get("namespace") or home.get(r.labels.get("model", ""), "all")
+
+    return shard(rules, lambda r: f"{RECORDING_GROUP}-{namespace(r)}",
                  lambda r: (r.labels.get("model", ""), index[id(r)]), MAX_RECORDING_RULES, recording_weight)
