@@ -16,6 +16,7 @@ from importlib import resources
 from markdown_it import MarkdownIt
 
 from modeldash.preview.grid import DEFAULT_WIDTH, grid_height, panel_box, visible_panels
+from modeldash.preview.tables import table_model
 
 SUPPORTED = ("timeseries", "stat", "bargauge", "table", "text", "row")
 HEADER_HEIGHT = 56  # title bar with time range and variables
@@ -62,6 +63,8 @@ def _panel_model(panel: dict, data: dict, width: int) -> dict:
         model["html"] = _text_html(panel)
     elif kind in SUPPORTED:
         model["data"] = data.get(str(panel.get("id"))) or {"state": "nodata"}
+        if kind == "table" and model["data"].get("frame"):
+            model["table"] = table_model(model["data"]["frame"], panel.get("transformations"))
     return model
 
 

@@ -172,6 +172,24 @@ def test_stat_shows_the_value_the_query_returned(previews, boards, page, stack):
         assert len(shown) == 1 and float(shown[0]["value"]) == want and shown[0]["text"] == f"{want:g}"
 
 
+def test_fleet_status_table_is_merged_organized_and_links_resolved(previews, boards, page, spec):
+    written, _, _ = previews
+    fleet = next(p for p in written if p.uid == "md-fleet")
+    page.open(fleet.html, WIDTH, fleet.height)
+    board = next(b for b in boards if b["uid"] == "md-fleet")
+    panel = next(p for p in board["panels"] if p["type"] == "table" and p["title"] == "Model status")
+    organize = next(t for t in panel["transformations"] if t["id"] == "organize")["options"]
+    shown = [n for n, _ in sorted(organize["indexByName"].items(), key=lambda kv: kv[1])
+             if not organize["excludeByName"].get(n)]
+    sel = f'.md-panel[data-panel-id="{panel["id"]}"]'
+    heads = page.evaluate(f"[...document.querySelectorAll('{sel} th')].map(th => th.textContent)")
+    assert heads == [organize["renameByName"].get(n, n) for n in shown]
+    rows = page.evaluate(f"[...document.querySelectorAll('{sel} tr')].slice(1).map(tr => "
+                         "[tr.cells[0].firstChild.textContent, tr.cells[0].querySelector('.md-link-url').textContent])")
+    assert sorted(m for m, _ in rows) == sorted(m.name for m in spec.models)  # one row per model
+    assert all(url.startswith(f"/d/md-model-{m}?") for m, url in rows), rows
+
+
 EDGE = {
     "uid": "md-preview-edge", "title": "</script><img src=x onerror=alert(1)> edge cases", "templating": {"list": []},
     "panels": [

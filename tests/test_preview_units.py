@@ -130,3 +130,42 @@ def test_workflow_previews_the_changed_dashboards_of_a_pull_request():
     assert 'modeldash preview "$MODELDASH_SPEC" --changed base-out -o preview' in script
     upload = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact"))
     assert upload["with"]["path"] == "preview/"
+
+
+def _status_frame():
+    """Three instant table queries like the fleet's Model status panel (A: info labels, B/C: per model)."""
+    info = [{"metric": {"model": m, "team": t, "namespace": "ml", "backend": "kserve"}, "value": [100, "1"]}
+            for m, t in (("fraud", "risk"), ("churn", "growth"))]
+    reqs = [{"metric": {"model": m}, "value": [100, v]} for m, v in (("churn", "2.5"), ("fraud", "7"))]
+    alerts = [{"metric": {"model": "fraud"}, "value": [100, "3"]}]
+    series = (matrix_series(info, "", "a", "A") + matrix_series(reqs, "", "b", "B")
+              + matrix_series(alerts, "", "c", "C"))
+    return build_frame(series, 100, 100, 1)
+
+
+STATUS_TRANSFORMS = [
+    {"id": "merge", "options": {}},
+    {"id": "organize", "options": {
+        "excludeByName": {"Time": True, "Value #A": True},
+        "indexByName": {"model": 0, "team": 1, "namespace": 2, "backend": 3, "Value #B": 4, "Value #C": 5},
+        "renameByName": {"model": "Model", "team": "Team", "Value #B": "Requests/s", "Value #C": "Firing alerts"}}},
+]
+
+
+def test_table_merge_and_organize_give_one_row_per_model_in_grafanas_order():
+    from modeldash.preview.tables import table_model
+    model = table_model(_status_frame(), STATUS_TRANSFORMS)
+    assert model["notes"] == []
+    [table] = model["tables"]
+    assert [c["displayName"] for c in table["columns"]] == ["Model", "Team", "namespace", "backend", "Requests/s", "Firing alerts"]
+    assert [c["name"] for c in table["columns"]][:2] == ["model", "team"]  # original names kept for links
+    assert table["rows"] == [["fraud", "risk", "ml", "kserve", 7.0, 3.0], ["churn", "growth", "ml", "kserve", 2.5, None]]
+
+
+def test_table_without_transformations_is_one_frame_per_query_and_others_are_named():
+    from modeldash.preview.tables import table_model
+    model = table_model(_status_frame(), [{"id": "reduce"}, {"id": "merge", "disabled": True}])
+    assert model["notes"] == ["transformation reduce not drawn"]
+    assert [len(t["rows"]) for t in model["tables"]] == [2, 2, 1]
+    assert [c["name"] for c in model["tables"][1]["columns"]] == ["Time", "model", "Value #B"]
+    assert model["tables"][1]["rows"][0] == ["1970-01-01 00:01:40", "churn", 2.5]

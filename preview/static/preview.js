@@ -43,6 +43,7 @@
       if (m.id === "byName") hit = opt === s.name;
       else if (m.id === "byRegexp") { try { hit = new RegExp(opt).test(s.name); } catch (e) { hit = false; } }
       else if (m.id === "byFrameRefID") hit = opt === s.refId;
+      else if (m.id === "byNames") hit = ((opt || {}).names || []).indexOf(s.name) >= 0;
       if (hit) for (const p of o.properties || []) setPath(out, p.id, p.value);
     }
     return out;
@@ -359,22 +360,28 @@
     return (c.cellOptions || {}).type || c.displayMode || "auto";
   }
 
+  // Rows and columns come from page.py (modeldash.preview.tables: frames, merge, organize).
   function table(panel, body, div) {
     const frame = dataState(panel, body, div);
     if (!frame) return;
-    const labels = [];
-    for (const s of frame.series) for (const k of Object.keys(s.labels || {}).sort()) if (k !== "__name__" && labels.indexOf(k) < 0) labels.push(k);
+    const model = panel.table || { tables: [], notes: [] };
+    for (const n of model.notes) message(body, n, "md-unsupported");
+    const tbl = model.tables[(panel.options || {}).frameIndex || 0] || model.tables[0];
+    if (!tbl) return;
     const wrap = el("div", "md-table-wrap"), t = el("table", "md-table"), head = el("tr");
-    const multi = frame.series.map(s => s.refId).filter((r, i, a) => a.indexOf(r) === i).length > 1;
-    const cols = labels.map(k => ({ name: k, label: k })).concat([{ name: multi ? "Value" : "Value", value: true }]);
-    for (const c of cols) head.appendChild(el("th", null, c.name));
+    const cols = tbl.columns;
+    for (const c of cols) head.appendChild(el("th", null, c.displayName));
     t.appendChild(head);
-    for (const s of frame.series) {
-      const tr = el("tr");
-      for (const c of cols) {
-        const name = c.value ? (multi ? "Value #" + s.refId : "Value") : c.name;
-        const f = fieldFor(panel, { name: name, refId: s.refId });
-        const raw = c.value ? reduce(s.values, "lastNotNull") : (s.labels || {})[c.label];
+    const fields = cols.map(c => fieldFor(panel, { name: c.displayName, refId: c.value && c.name.indexOf("Value #") === 0 ? c.name.slice(7) : "A" }));
+    for (const row of tbl.rows) {
+      const tr = el("tr"), byName = {}, labels = {};
+      cols.forEach((c, i) => {
+        const text = row[i] == null ? "" : String(row[i]);
+        byName[c.name] = text; byName[c.displayName] = text;
+        if (!c.value && c.name !== "Time") labels[c.name] = text;
+      });
+      cols.forEach((c, i) => {
+        const f = fields[i], raw = row[i];
         const text = c.value ? fmt(raw, f) : (raw == null ? "" : String(raw));
         const td = el("td"), span = el("span", null, text);
         td.appendChild(span);
@@ -387,10 +394,11 @@
         const links = f.links || [];
         if (links.length) {
           span.className = "md-link";
-          td.appendChild(el("span", "md-link-url", linkText(links[0].url, s, raw)));
+          const url = String(links[0].url || "").replace(/\$\{__data\.fields(?:\.|\[")([^}"\]]+)(?:"\])?\}/g, (_, k) => byName[k] || "");
+          td.appendChild(el("span", "md-link-url", linkText(url, { name: c.displayName, labels: labels }, raw)));
         }
         tr.appendChild(td);
-      }
+      });
       t.appendChild(tr);
     }
     wrap.appendChild(t);
