@@ -14,13 +14,10 @@ Wall time and peak RSS are the job's own (a fresh child per run, as in ``drift_j
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
-import pwd
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +32,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from drift_job import FEATURES, T0, measure  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from jobs_servers import start_postgres  # noqa: E402  (one PostgreSQL start-up, the tests')
 
 BASE_ROWS = 100_000
 CHUNK = 1_000_000
@@ -85,20 +85,6 @@ def run(cmd: list[str], report: Path, env: dict | None = None) -> dict:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _pg(name: str) -> str:
-    return sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1]
-
-
-def _as_pg(cmd: list[str]) -> list[str]:
-    return cmd if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *cmd]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class CountingProxy:
     """127.0.0.1 TCP proxy that counts the bytes the server sends back."""
 
@@ -141,24 +127,6 @@ class CountingProxy:
         return n
 
 
-def pg_cluster(root: Path):
-    data, sock = root / "pgdata", root / "pgsock"
-    sock.mkdir()
-    if os.geteuid() == 0:
-        pg = pwd.getpwnam("postgres")
-        os.chmod(root, 0o755)
-        for p in (root, sock):
-            os.chown(p, pg.pw_uid, pg.pw_gid)
-    port = free_port()
-    subprocess.run(_as_pg([_pg("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]),
-                   check=True, capture_output=True)
-    subprocess.run(_as_pg([_pg("pg_ctl"), "-D", str(data), "-l", str(root / "pg.log"), "-w", "-t", "60", "-o",
-                           f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=256MB",
-                           "start"]), check=True, capture_output=True)
-    return port, lambda: subprocess.run(_as_pg([_pg("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-                                        capture_output=True)
-
-
 def pg_table(url: str, name: str, rows: int) -> float:
     """``rows`` rows generated inside PostgreSQL (nothing crosses the wire); returns the seconds it took."""
     import sqlalchemy as sa
@@ -198,6 +166,7 @@ def main() -> int:
     beside = Path(sys.executable).parent / "modeldash"
     modeldash = str(beside) if beside.exists() else shutil.which("modeldash")
     root = Path(tempfile.mkdtemp(prefix="modeldash-engines-", dir="/tmp"))
+    os.chmod(root, 0o755)  # the `postgres` user reaches its cluster in root/pg
     lines = ["| run | rows scored | wall s | peak RSS MiB | rows/s | moved |", "|---|---|---|---|---|---|"]
     try:
         spec(root)
@@ -220,7 +189,7 @@ def main() -> int:
                 if engine == "stream" and rows == args.rows:
                     path.unlink()  # free the disk before the next size
         if not args.skip_postgres:
-            port, stop = pg_cluster(root)
+            port, stop = start_postgres(root / "pg", "-c shared_buffers=256MB", timeout=60)
             try:
                 proxy = CountingProxy(port)
                 direct = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"

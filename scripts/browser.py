@@ -19,6 +19,8 @@ from pathlib import Path
 
 import websocket
 
+from modeldash.scripts.processes import end_process
+
 CHROMIUM_BIN = "/usr/bin/chromium"
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,11 +96,7 @@ class Chromium:
             self._ws.close()
             self._ws = None
         if self.process is not None:
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+            end_process(self.process, 10, terminate=False)  # Browser.close asked it to exit
             self.process = None
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from modeldash.scripts.processes import end_process
+
 PROMETHEUS_BIN = "/usr/bin/prometheus"
 
 
@@ -142,13 +144,7 @@ class PrometheusServer:
     def _terminate(self) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        end_process(self.process, 15)
         self.process = None
 
     def stop(self) -> None:

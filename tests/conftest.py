@@ -19,6 +19,17 @@ def example_spec():
     return load_spec(bundled_example())
 
 
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory):
+    """The example fleet rendered once, read-only: a test that edits it copies it first."""
+    from modeldash.scripts.cli import main
+
+    out = tmp_path_factory.mktemp("rendered") / "out"
+    result = CliRunner().invoke(main, ["render", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
 @pytest.fixture
 def example_data():
     """The example fleet as a plain dict, fresh for each test to mutate."""

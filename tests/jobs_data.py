@@ -68,3 +68,16 @@ def to_sql(table: pa.Table, url: str, name: str) -> None:
                     row[k] = None
         conn.execute(tab.insert(), rows)
     engine.dispose()
+
+
+def fraud_baseline(root, name: str):
+    """``modeldash baseline`` of fraud-detector from ``root/train.parquet``: the baseline file's path."""
+    from click.testing import CliRunner
+
+    from modeldash.scripts.cli import main
+
+    out = root / name
+    result = CliRunner().invoke(main, ["baseline", "--model", "fraud-detector", "--input", str(root / "train.parquet"),
+                                       "--prediction-column", "prediction", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out

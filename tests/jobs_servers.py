@@ -167,32 +167,43 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd]
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A throwaway PostgreSQL cluster on a free port; yields a SQLAlchemy URL (psycopg driver)."""
-    # under /tmp when root: the `postgres` user must be able to reach it ($TMPDIR may be in /root)
-    root = Path(tempfile.mkdtemp(prefix="modeldash-pg-", dir="/tmp" if os.geteuid() == 0 else None))
+def start_postgres(root: Path, options: str = "", timeout: int = 30):
+    """A throwaway PostgreSQL cluster in ``root`` on a free loopback port: ``(port, stop)``.
+
+    Shared by the ``postgres_url`` fixture and ``benchmarks/drift_engines.py``."""
     data, sock = root / "data", root / "sock"
-    sock.mkdir()
+    sock.mkdir(parents=True)
     if os.geteuid() == 0:
         pg = pwd.getpwnam("postgres")
         os.chmod(root, 0o755)
         for p in (root, sock):
             os.chown(p, pg.pw_uid, pg.pw_gid)
     port = free_port()
-    started = False
+    subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]),
+                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", str(timeout), "-o",
+                      f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off {options}".rstrip(), "start"]),
+        check=True, capture_output=True,
+    )
+
+    def stop():
+        subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                       capture_output=True)
+
+    return port, stop
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL cluster on a free port; yields a SQLAlchemy URL (psycopg driver)."""
+    # under /tmp when root: the `postgres` user must be able to reach it ($TMPDIR may be in /root)
+    root = Path(tempfile.mkdtemp(prefix="modeldash-pg-", dir="/tmp" if os.geteuid() == 0 else None))
+    stop = None
     try:
-        subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]),
-                       check=True, capture_output=True)
-        subprocess.run(
-            _as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "30", "-o",
-                          f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]),
-            check=True, capture_output=True,
-        )
-        started = True
+        port, stop = start_postgres(root)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        if started:
-            subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-                           capture_output=True)
+        if stop is not None:
+            stop()
         shutil.rmtree(root, ignore_errors=True)

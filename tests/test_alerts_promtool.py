@@ -31,18 +31,6 @@ needs_amtool = _require(AMTOOL, "amtool")
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    from click.testing import CliRunner
-
-    from modeldash.scripts.cli import main
-
-    out = tmp_path_factory.mktemp("alerts") / "out"
-    result = CliRunner().invoke(main, ["render", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
-
-
-@pytest.fixture(scope="module")
 def test_rules_run(rendered):
     """``modeldash test-rules`` over the example fleet's output, run once for the module."""
     from click.testing import CliRunner

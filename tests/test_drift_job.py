@@ -11,7 +11,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
-from jobs_data import T0, fraud_table, price_table, to_sql
+from jobs_data import T0, fraud_baseline, fraud_table, price_table, to_sql
 from jobs_servers import free_port, postgres_url, prometheus, pushgateway  # noqa: F401 (fixtures)
 from modeldash.dashboards.build import build_dashboards
 from modeldash.datasources import metrics as m
@@ -36,16 +36,7 @@ def data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def baseline(data):
-    from click.testing import CliRunner
-
-    from modeldash.scripts.cli import main
-
-    root, _ = data
-    out = root / "fraud.baseline.json"
-    result = CliRunner().invoke(main, ["baseline", "--model", "fraud-detector", "--input", str(root / "train.parquet"),
-                                       "--prediction-column", "prediction", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+    return fraud_baseline(data[0], "fraud.baseline.json")
 
 
 def run_drift(cli, *args, **kwargs):

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from jobs_data import T0, fraud_table, to_sql
+from jobs_data import T0, fraud_baseline, fraud_table, to_sql
 from jobs_servers import postgres_url, pushgateway  # noqa: F401 (fixtures)
 from modeldash.instrumentation.sql_pushdown import FeatureBins, Window, drift_query, duckdb_drift_query
 
@@ -56,16 +56,7 @@ def data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def baseline(data):
-    from click.testing import CliRunner
-
-    from modeldash.scripts.cli import main
-
-    root, _ = data
-    out = root / "b.json"
-    result = CliRunner().invoke(main, ["baseline", "--model", "fraud-detector", "--input", str(root / "train.parquet"),
-                                       "--prediction-column", "prediction", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+    return fraud_baseline(data[0], "b.json")
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,6 @@ from modeldash.scripts.render_context import MANIFEST
 BOARD = "dashboards/ml-models/md-fleet.json"
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lint-tree") / "out"
-    result = CliRunner().invoke(main, ["render", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
-
-
 def _edit_board(fn):
     def edit(out):
         path = out / BOARD

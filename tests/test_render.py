@@ -27,17 +27,6 @@ def schema(name):
     return json.loads(resources.files("modeldash").joinpath(f"schemas/grafana/{name}.jsonschema.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    from modeldash.scripts.cli import main
-    from click.testing import CliRunner
-
-    out = tmp_path_factory.mktemp("render") / "out"
-    result = CliRunner().invoke(main, ["render", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
-
-
 def boards(out):
     return {p.name: json.loads(p.read_text()) for p in sorted((out / "dashboards").rglob("*.json"))}
 
