@@ -7,8 +7,7 @@ scrape. The ``ModelMonitoringJobStale`` alert belongs to the alert rules, not he
 """
 from __future__ import annotations
 
-import yaml
-
+from modeldash.k8s.yaml_block import dumps as dump_yaml
 from modeldash.instrumentation.exports import DRIFT_JOB
 
 SPEC_MOUNT = "/etc/modeldash/spec"
@@ -30,7 +29,6 @@ def spec_configmap_name(model_name: str) -> str:
 
 
 _PER_MODEL = (("jobs", "models"), ("kubernetes", "endpoints"))
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when built in: ~20x faster
 
 
 def fleet_document(spec) -> dict:
@@ -64,7 +62,7 @@ class _SectionCache(dict):
 
     def text(self, key: str, value) -> str:
         if key not in self:
-            self[key] = yaml.dump({key: value}, Dumper=_Dumper, sort_keys=True)
+            self[key] = dump_yaml({key: value})
         return self[key]
 
 
@@ -72,9 +70,9 @@ def model_spec_text(spec, model, fleet_doc: dict | None = None, cache: _SectionC
     """``model_spec_document`` as YAML (what the spec ConfigMap holds)."""
     doc = model_spec_document(spec, model, fleet_doc)
     if cache is None:
-        return yaml.dump(doc, Dumper=_Dumper, sort_keys=True)
+        return dump_yaml(doc)
     per_model = {"models"} | {section for section, _ in _PER_MODEL}
-    return "".join(yaml.dump({k: doc[k]}, Dumper=_Dumper, sort_keys=True) if k in per_model
+    return "".join(dump_yaml({k: doc[k]}) if k in per_model
                    else cache.text(k, doc[k]) for k in sorted(doc))
 
 

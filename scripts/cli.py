@@ -61,24 +61,20 @@ def render(spec, out_dir, no_lint, only):
       modeldash render fleet.yaml -o out
       modeldash render fleet.yaml --only dashboards,alerts   # what `modeldash sync` needs
     """
-    from modeldash.scripts.lint_output import lint_files
-    from modeldash.scripts.render import build_files, check_output_dir, chosen_outputs, write_tree
+    from modeldash.scripts.render import chosen_outputs, render_to
 
     fleet, path = read_spec(spec)
-    files, ctx = build_files(fleet, Path(out_dir), chosen_outputs(fleet, list(only)))
-    check_output_dir(Path(out_dir))
-    if not no_lint:
-        problems = lint_files(files, fleet, ctx.parsed)
-        if problems:
-            for p in problems:
-                click.echo(f"lint: {p}", err=True)
-            click.echo(f"error: {len(problems)} lint problem(s); nothing written to {out_dir}", err=True)
-            sys.exit(EXIT_FINDINGS)
-    write_tree(files, Path(out_dir))
-    for line in ctx.summary:
+    done = render_to(fleet, Path(out_dir), chosen_outputs(fleet, list(only)), lint=not no_lint)
+    if done.problems:
+        for p in done.problems:
+            click.echo(f"lint: {p}", err=True)
+        click.echo(f"error: {len(done.problems)} lint problem(s); nothing written to {out_dir}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    for line in done.ctx.summary:
         click.echo(line)
-    _warn(files)
-    click.echo(f"rendered {spec or 'the bundled example fleet'} -> {out_dir}/ ({len(files)} files)")
+    for line in done.warnings:
+        click.echo(line, err=True)
+    click.echo(f"rendered {spec or 'the bundled example fleet'} -> {out_dir}/ ({done.files} files)")
 
 
 @main.command()

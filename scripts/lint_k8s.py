@@ -138,6 +138,57 @@ def lint_manifest(where: str, obj) -> list[str]:
     return out
 
 
+class ManifestLint:
+    """``lint_manifests`` one file at a time (a streaming render lints each file as it writes
+    it): per-object checks at once, duplicates and the kustomization's list at ``finish``."""
+
+    KUSTOMIZATION = "k8s/kustomization.yaml"
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self._seen: dict[tuple, str] = {}
+        self._manifests: list[str] = []
+        self._kustomization = None
+
+    @staticmethod
+    def wants(rel: str) -> bool:
+        return rel.startswith("k8s/") and rel.endswith((".yaml", ".yml"))
+
+    def add(self, rel: str, text: str, obj=None) -> None:
+        """One file under ``k8s/``; ``obj``: the object render serialised into it (not parsed again)."""
+        self._manifests.append(rel)
+        try:
+            if isinstance(obj, dict):
+                docs = [obj]
+            elif text.lstrip()[:1] == "{":  # JSON-compatible YAML (serialise.dumps_yaml_json)
+                docs = [loads_yaml(text)]
+            else:
+                docs = [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]
+        except yaml.YAMLError as exc:
+            self.problems.append(f"{rel}: not valid YAML ({str(exc).splitlines()[0]})")
+            return
+        if rel == self.KUSTOMIZATION:
+            self._kustomization = docs[0] if docs else {}
+            return
+        if not docs:
+            self.problems.append(f"{rel}: holds no manifest")
+        for doc in docs:
+            self.problems += lint_manifest(rel, doc)
+            if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
+                meta = doc["metadata"]
+                group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+                key = (group, doc.get("kind"), meta.get("namespace", ""), meta.get("name"))
+                if key in self._seen:
+                    self.problems.append(f"{rel}: {doc.get('kind')} {meta.get('name')} is also defined in {self._seen[key]}")
+                else:
+                    self._seen[key] = rel
+
+    def finish(self) -> list[str]:
+        if self._manifests:
+            return self.problems + _kustomization_problems(self._kustomization, sorted(self._manifests))
+        return self.problems
+
+
 def lint_manifests(files: dict[str, str], parsed: dict[str, object] | None = None) -> list[str]:
     """Problems of every manifest under ``k8s/`` in a rendered tree (``{relpath: text}``); empty when clean.
 
@@ -145,39 +196,10 @@ def lint_manifests(files: dict[str, str], parsed: dict[str, object] | None = Non
     not parsed again.
     """
     parsed = parsed or {}
-    problems: list[str] = []
-    seen: dict[tuple, str] = {}
-    manifests = sorted(rel for rel in files if rel.startswith("k8s/") and rel.endswith((".yaml", ".yml")))
-    kustomization = None
-    for rel in manifests:
-        try:
-            if isinstance(parsed.get(rel), dict):
-                docs = [parsed[rel]]
-            elif files[rel].lstrip()[:1] == "{":  # JSON-compatible YAML (serialise.dumps_yaml_json)
-                docs = [loads_yaml(files[rel])]
-            else:
-                docs = [d for d in yaml.load_all(files[rel], Loader=_LOADER) if d is not None]
-        except yaml.YAMLError as exc:
-            problems.append(f"{rel}: not valid YAML ({str(exc).splitlines()[0]})")
-            continue
-        if rel == "k8s/kustomization.yaml":
-            kustomization = docs[0] if docs else {}
-            continue
-        if not docs:
-            problems.append(f"{rel}: holds no manifest")
-        for doc in docs:
-            problems += lint_manifest(rel, doc)
-            if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
-                meta = doc["metadata"]
-                group = str(doc.get("apiVersion", "")).rpartition("/")[0]
-                key = (group, doc.get("kind"), meta.get("namespace", ""), meta.get("name"))
-                if key in seen:
-                    problems.append(f"{rel}: {doc.get('kind')} {meta.get('name')} is also defined in {seen[key]}")
-                else:
-                    seen[key] = rel
-    if manifests:
-        problems += _kustomization_problems(kustomization, manifests)
-    return problems
+    lint = ManifestLint()
+    for rel in sorted(r for r in files if ManifestLint.wants(r)):
+        lint.add(rel, files[rel], parsed.get(rel))
+    return lint.finish()
 
 
 def _kustomization_problems(kustomization, manifests: list[str]) -> list[str]:

@@ -6,9 +6,12 @@ from pathlib import Path
 
 from modeldash.spec.fleet import FleetSpec
 from modeldash.scripts.cli_common import BadInput
-from modeldash.scripts.lint import Problem, lint_dashboards
+from modeldash.scripts.lint import Problem, lint_dashboard
 from modeldash.scripts.lint_alerts import lint_alerts
-from modeldash.scripts.lint_k8s import lint_manifests
+from modeldash.scripts.lint_k8s import ManifestLint
+from modeldash.scripts.lint_warnings import read_by_warnings, lint_warnings
+from modeldash.scripts.output_alerts import (ALERTMANAGER, CONTACT_POINTS, GRAFANA_FILE, GRAFANA_GROUPS, POLICY,
+                                             PROM_RULES)
 from modeldash.scripts.output_dashboards import DASHBOARD_DIR
 
 
@@ -25,30 +28,64 @@ def read_tree(out_dir: Path) -> dict[str, str]:
     return files
 
 
+_ALERT_FILES = frozenset({GRAFANA_GROUPS, CONTACT_POINTS, POLICY, GRAFANA_FILE, PROM_RULES, ALERTMANAGER})
+
+
+class TreeLint:
+    """Lint of a rendered tree one file at a time: what ``lint_files`` reports, for a render
+    that writes each file as it is built and keeps none. ``add`` checks a file (dashboard,
+    alerting artefact, manifest) and forgets it; checks across files (duplicate uids and
+    objects, the kustomization's list) keep only names until ``finish``."""
+
+    def __init__(self, spec: FleetSpec | None = None):
+        self.known = [spec.datasource.uid] if spec else []
+        self.problems: list[Problem] = []
+        self._uids: dict[str, str] = {}
+        self._k8s = ManifestLint()
+        self._for_warnings: dict[str, str] = {}  # the few files lint_warnings reads
+
+    def add(self, rel: str, text: str, obj=None, check: bool = True) -> None:
+        if read_by_warnings(rel):
+            self._for_warnings[rel] = text
+        if not check:
+            return
+        if rel.startswith(DASHBOARD_DIR + "/") and rel.endswith(".json"):
+            self._dashboard(rel, text, obj)
+        elif rel in _ALERT_FILES:
+            self.problems += [Problem("alerts", "", r) for r in lint_alerts({rel: text if obj is None else obj})]
+        elif ManifestLint.wants(rel):
+            self._k8s.add(rel, text, obj)
+
+    def _dashboard(self, rel: str, text: str, board) -> None:
+        if board is None:
+            try:
+                board = orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                self.problems.append(Problem(rel, "", f"not JSON: {exc}"))
+                return
+        if not isinstance(board, dict):
+            self.problems.append(Problem(rel, "", f"a dashboard must be a JSON object, not {type(board).__name__}"))
+            return
+        self.problems += lint_dashboard(board, self.known)
+        uid = str(board.get("uid", ""))
+        if uid in self._uids:
+            self.problems.append(Problem(uid, "", f"uid also used by dashboard {self._uids[uid]!r}"))
+        self._uids[uid] = board.get("title", "")
+
+    def finish(self) -> list[Problem]:
+        return sorted(self.problems + [Problem("k8s", "", reason) for reason in self._k8s.finish()])
+
+    def warnings(self) -> list[str]:
+        return lint_warnings(self._for_warnings)
+
+
 def lint_files(files: dict[str, str], spec: FleetSpec | None = None, parsed: dict[str, object] | None = None) -> list[Problem]:
     """Every problem of every generated file; ``spec`` adds the spec's datasource uid as known.
 
     ``parsed`` holds the objects render serialised, by path, so they need not be parsed again.
     """
     parsed = parsed or {}
-    boards = []
-    problems: list[Problem] = []
+    lint = TreeLint(spec)
     for rel, text in sorted(files.items()):
-        if rel.startswith(DASHBOARD_DIR + "/") and rel.endswith(".json"):
-            if rel in parsed:
-                boards.append(parsed[rel])
-                continue
-            try:
-                board = orjson.loads(text)
-            except orjson.JSONDecodeError as exc:
-                problems.append(Problem(rel, "", f"not JSON: {exc}"))
-                continue
-            if isinstance(board, dict):
-                boards.append(board)
-            else:
-                problems.append(Problem(rel, "", f"a dashboard must be a JSON object, not {type(board).__name__}"))
-    known = [spec.datasource.uid] if spec else []
-    problems += lint_dashboards(boards, known)
-    problems += [Problem("alerts", "", reason) for reason in lint_alerts({rel: parsed.get(rel, text) for rel, text in files.items()})]
-    problems += [Problem("k8s", "", reason) for reason in lint_manifests(files, parsed)]
-    return sorted(problems)
+        lint.add(rel, text, parsed.get(rel))
+    return lint.finish()

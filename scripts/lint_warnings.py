@@ -19,6 +19,11 @@ ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yaml"
 URL_FILE_SINCE = "0.26"
 
 
+def read_by_warnings(path: str) -> bool:
+    """Is this one of the files the warnings read (a render keeps only those for them)?"""
+    return path == ALERTMANAGER_CONFIG or ("/datasources/" in path and path.endswith((".yaml", ".yml")))
+
+
 def _load(text):
     try:
         return yaml.safe_load(text) if isinstance(text, str) else text
@@ -42,7 +47,7 @@ def datasource_warnings(files: dict[str, str]) -> list[str]:
     """The datasource ConfigMaps (for the chart's sidecar) that redefine the chart's own datasource."""
     out = []
     for path in sorted(files):
-        if not ("/datasources/" in path and path.endswith((".yaml", ".yml"))):
+        if path == ALERTMANAGER_CONFIG or not read_by_warnings(path):
             continue
         doc = _load(files[path])
         if not (isinstance(doc, dict) and doc.get("kind") == "ConfigMap"):

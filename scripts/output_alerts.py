@@ -14,6 +14,8 @@ Files (relative to the output folder):
 """
 from __future__ import annotations
 
+from typing import Iterator
+
 from modeldash.alerts import build as A
 from modeldash.scripts.render_context import RenderContext
 from modeldash.scripts.serialise import dumps_json, dumps_yaml, dumps_yaml_json
@@ -27,40 +29,41 @@ PROM_TESTS_DIR = "prometheus/tests"
 ALERTMANAGER = "alertmanager/alertmanager.yaml"
 
 
-def alert_files(ctx: RenderContext) -> dict[str, str]:
+def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str]]:
+    """The family's files, each serialised and handed on as soon as it is built: the large
+    documents (rule groups, the promtool suite) are dropped before the next one is built."""
     spec = ctx.spec
     defs, skipped = ctx.catalog
     if not defs:
         ctx.summary.append("alerts: disabled (alerting.enabled is false)")
-        return {}
-    groups = A.grafana_rule_groups(spec, defs)
-    objects = {
-        GRAFANA_GROUPS: groups,
-        CONTACT_POINTS: A.contact_points(spec),
-        POLICY: A.notification_policy_subtree(spec),
-    }
-    files = {path: dumps_json(obj) for path, obj in objects.items()}
-    yaml_objects = {
-        GRAFANA_FILE: ctx.grafana_alerting,
-        PROM_RULES: ctx.prometheus_rules,
-    }
-    am = A.alertmanager_config(spec, defs)
-    if am:
-        yaml_objects[ALERTMANAGER] = am
-    tests, test_rules = A.promtool_suite(spec, defs)
-    for name, doc in tests.items():
-        yaml_objects[f"{PROM_TESTS_DIR}/{name}.yaml"] = doc
-        yaml_objects[f"{PROM_TESTS_DIR}/{A.TEST_RULES_DIR}/{name}.yaml"] = test_rules[name]
-    # the large documents as JSON-compatible YAML (orjson), the small hand-read one as YAML
-    files.update({path: dumps_yaml(obj) if path == ALERTMANAGER else dumps_yaml_json(obj)
-                  for path, obj in yaml_objects.items()})
-    ctx.parsed.update(objects)
-    ctx.parsed.update(yaml_objects)
+        return
     ctx.manifest["alert_rule_uids"] = sorted(d.uid for d in defs)
     if skipped:
         ctx.manifest["alerts_skipped"] = [f"{a} ({m}): {why}" for a, m, why in skipped]
+    groups = A.grafana_rule_groups(spec, defs)
+    n_groups = len(groups)
+    yield _file(ctx, GRAFANA_GROUPS, groups, dumps_json)
+    del groups
+    yield _file(ctx, CONTACT_POINTS, A.contact_points(spec), dumps_json)
+    yield _file(ctx, POLICY, A.notification_policy_subtree(spec), dumps_json)
+    # the large documents as JSON-compatible YAML (orjson), the small hand-read one as YAML
+    yield _file(ctx, GRAFANA_FILE, ctx.grafana_alerting, dumps_yaml_json)
+    yield _file(ctx, PROM_RULES, ctx.prometheus_rules, dumps_yaml_json)
+    am = A.alertmanager_config(spec, defs)
+    if am:
+        yield _file(ctx, ALERTMANAGER, am, dumps_yaml)
+    tests, test_rules = A.promtool_suite(spec, defs)
+    cases = A.count_cases(tests)
+    for name in list(tests):
+        yield _file(ctx, f"{PROM_TESTS_DIR}/{name}.yaml", tests.pop(name), dumps_yaml_json)
+        yield _file(ctx, f"{PROM_TESTS_DIR}/{A.TEST_RULES_DIR}/{name}.yaml", test_rules.pop(name), dumps_yaml_json)
     ctx.summary.append(
-        f"alerts: {len(defs)} rules in {len(groups)} groups, {A.count_cases(tests)} promtool test cases"
+        f"alerts: {len(defs)} rules in {n_groups} groups, {cases} promtool test cases"
         + (f", {len(skipped)} skipped (see manifest)" if skipped else "")
     )
-    return files
+
+
+def _file(ctx: RenderContext, rel: str, obj, dump) -> tuple[str, str]:
+    """``(rel, text)``, the object kept in ``ctx.parsed`` for lint (which pops it)."""
+    ctx.parsed[rel] = obj
+    return rel, dump(obj)

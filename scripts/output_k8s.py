@@ -9,45 +9,20 @@ after every family ran (``kustomization_file``), so it lists other families' man
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import yaml
+from typing import Iterable, Iterator
 
 from modeldash.alerts import build as alerts
 from modeldash.k8s import manifests as km
 from modeldash.k8s.grafana_provisioning import dashboard_provider, datasource_provisioning
 from modeldash.k8s.deletions import plan_deletions
 from modeldash.spec.fleet import FleetSpec
-from modeldash.scripts.serialise import dumps_json, dumps_yaml_json
+from modeldash.scripts.serialise import dumps_json, dumps_yaml, dumps_yaml_json
 
 K8S = "k8s"
 PROVISIONING = "provisioning"
 KUSTOMIZATION = f"{K8S}/kustomization.yaml"
 DELETIONS = f"{K8S}/deletions.txt"
 MANIFEST_KEY = "k8s"
-
-
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-    """safe_dump, except that multi-line strings (YAML files inside ConfigMaps) are literal blocks.
-
-    libyaml's emitter when PyYAML has it (same output, ~100x faster on dashboard-sized strings).
-    """
-
-    def ignore_aliases(self, data):  # a repeated dict is written out again, never as &id001
-        return True
-
-
-def _str(dumper: yaml.SafeDumper, value: str):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def dump_yaml(obj) -> str:
-    """``render.dumps_yaml``'s style (sorted keys, block style, no aliases, width 120), plus literal
-    block scalars for multi-line strings, so a YAML file inside a ConfigMap stays readable in a diff."""
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, allow_unicode=True, default_flow_style=False, width=120)
 
 
 @dataclass
@@ -59,15 +34,6 @@ class K8sRender:
     largest: tuple[str, int] | None = None  # (ConfigMap name, client-side apply bytes)
     objects: dict[str, dict] = field(default_factory=dict)  # the manifests by path, for lint
     manifests: int = 0
-
-
-class _Manifests(dict):
-    """A ``{relpath: manifest}`` dict that refuses to overwrite: two objects never share a file."""
-
-    def __setitem__(self, key, value):
-        if key in self:
-            raise RuntimeError(f"two k8s objects both map to {key}")
-        super().__setitem__(key, value)
 
 
 def _object_id(manifest: dict) -> str:
@@ -82,57 +48,46 @@ def render_k8s(
     prometheus_rules: list[dict],
     previous: dict | None,
 ) -> K8sRender:
-    """Both trees in memory from built values: ``dashboards`` as ``(uid, folder title, json)``,
-    ``alerting`` as Grafana's file-provisioning document (None: dashboards only), and the
-    PrometheusRule manifests. ``previous`` is the last render's ``k8s`` manifest entry.
+    """Both trees in memory (``k8s_tree`` collected): ``dashboards`` as ``(uid, folder title,
+    json)``, ``alerting`` as Grafana's file-provisioning document (None: dashboards only), and
+    the PrometheusRule manifests. ``previous`` is the last render's ``k8s`` manifest entry."""
+    out = K8sRender()
+    for rel, text, obj in k8s_tree(spec, dashboards, alerting, prometheus_rules, previous, out):
+        out.files[rel] = text
+        if obj is not None:
+            out.objects[rel] = obj
+    return out
+
+
+def k8s_tree(
+    spec: FleetSpec,
+    dashboards: Iterable[tuple[str, str, dict]],
+    alerting: dict | None,
+    prometheus_rules: list[dict],
+    previous: dict | None,
+    out: K8sRender,
+) -> Iterator[tuple[str, str, dict | None]]:
+    """Every file of both trees as ``(relative path, text, manifest or None)``, each serialised
+    and handed on as it is built (a 1,000-model fleet's ConfigMaps are ~100 MB of text); what
+    is not a file (state, summary, size problems, largest ConfigMap) is filled into ``out``.
+
+    Each dashboard is serialised twice, indented for ``provisioning/`` (``dashboards_text``, the
+    same bytes as ``dashboards/``) and compact inside its ConfigMap.
     """
     k = spec.kubernetes
-    out = K8sRender()
     alerting = alerting if alerting is not None else {"apiVersion": 1, "groups": []}  # None: dashboards only
-    manifests = _Manifests()  # relpath -> manifest
+    paths: set[str] = set()
+    objects: set[str] = set()  # kind/namespace/name of every manifest, for the deletion plan
 
-    for uid, folder_title, dash_json in dashboards:
-        manifests[f"{K8S}/dashboards/{uid}.yaml"] = km.dashboard_configmap(spec, uid, folder_title, dash_json)
-        rel = f"{PROVISIONING}/dashboards/modeldash/{km.folder_directory(folder_title)}/{uid}.json"
-        out.files[rel] = dumps_json(dash_json)
-
-    ds_text = dump_yaml(datasource_provisioning(spec))
-    out.files[f"{PROVISIONING}/datasources/modeldash.yaml"] = ds_text
-    if k.datasource:
-        manifests[f"{K8S}/datasources/{spec.datasource.uid}.yaml"] = km.datasource_configmap(spec, ds_text)
-    out.files[f"{PROVISIONING}/dashboards/modeldash.yaml"] = dump_yaml(dashboard_provider(spec))
-
-    for pr in prometheus_rules:
-        m = km.prometheus_rule(spec, pr)
-        manifests[f"{K8S}/prometheus-rules/{m['metadata']['name']}.yaml"] = m
-    for model in spec.models:
-        manifests[f"{K8S}/monitors/models/{model.name}.yaml"] = km.model_monitor(spec, model)
-
-    # Deletions are planned over everything generated, alert ConfigMaps included, so they are
-    # known before those ConfigMaps are built: their stems do not depend on the deletions.
-    current_uids = set(km.rule_uids(alerting))
-    files_for_alerts = km.alert_files(spec, alerting, [])
-    objects = {_object_id(m) for m in manifests.values()}
-    objects |= {f"ConfigMap/{k.namespace}/{f.stem}" for f in files_for_alerts}
-    if not k.enabled:
-        objects = set()
-    plan = plan_deletions(previous or {}, current_uids, objects, k.keep_deletions_for)
-    # Each rule group is serialised once and used twice: as a ConfigMap's data and as its own
-    # file in provisioning/alerting/ (Grafana reads every file there), beside modeldash.yaml
-    # with contact points, policies and deleteRules.
-    for f in km.alert_files(spec, alerting, plan.rule_uids):
-        text = dumps_yaml_json(f.content) if f.role == "group" else dump_yaml(f.content)
-        manifests[f"{K8S}/alerting/{f.stem}.yaml"] = km.alert_configmap(spec, f.stem, text)
-        if f.role == "group":
-            out.files[f"{PROVISIONING}/alerting/{f.stem}.yaml"] = text
-    out.files[f"{PROVISIONING}/alerting/modeldash.yaml"] = dump_yaml(
-        km.alerting_with_deletions(alerting, plan.rule_uids)
-    )
-
-    if not k.enabled:
-        manifests = _Manifests()
-        out.summary.append("k8s: no k8s/ tree (kubernetes.enabled: false)")
-    for rel, m in manifests.items():
+    def manifest(rel: str, m: dict) -> tuple[str, str, dict] | None:
+        """Measure and serialise one manifest (None when the k8s tree is off)."""
+        if not k.enabled:
+            return None
+        if rel in paths:
+            raise RuntimeError(f"two k8s objects both map to {rel}")
+        paths.add(rel)
+        objects.add(_object_id(m))
+        out.manifests += 1
         # every object is measured (ConfigMaps, PrometheusRules, monitors): rule groups are
         # sharded (alerts/sharding.py) so that generated groups never reach a limit
         _data, applied = km.configmap_sizes(m)
@@ -143,9 +98,45 @@ def render_k8s(
         if problem:
             out.problems.append(problem)
         # a PrometheusRule holds a whole rule group: JSON-compatible YAML (orjson), as rules.yaml
-        out.files[rel] = dumps_yaml_json(m) if m["kind"] == "PrometheusRule" else dump_yaml(m)
-    out.manifests = len(manifests)
-    out.objects = dict(manifests)
+        return rel, (dumps_yaml_json(m) if m["kind"] == "PrometheusRule" else dumps_yaml(m)), m
+
+    for uid, folder_title, dash_json in dashboards:
+        rel = f"{PROVISIONING}/dashboards/modeldash/{km.folder_directory(folder_title)}/{uid}.json"
+        yield rel, dumps_json(dash_json), None
+        if item := manifest(f"{K8S}/dashboards/{uid}.yaml", km.dashboard_configmap(spec, uid, folder_title, dash_json)):
+            yield item
+
+    ds_text = dumps_yaml(datasource_provisioning(spec))
+    yield f"{PROVISIONING}/datasources/modeldash.yaml", ds_text, None
+    if k.datasource and (item := manifest(f"{K8S}/datasources/{spec.datasource.uid}.yaml",
+                                          km.datasource_configmap(spec, ds_text))):
+        yield item
+    yield f"{PROVISIONING}/dashboards/modeldash.yaml", dumps_yaml(dashboard_provider(spec)), None
+
+    for pr in prometheus_rules:
+        m = km.prometheus_rule(spec, pr)
+        if item := manifest(f"{K8S}/prometheus-rules/{m['metadata']['name']}.yaml", m):
+            yield item
+    for model in spec.models:
+        if item := manifest(f"{K8S}/monitors/models/{model.name}.yaml", km.model_monitor(spec, model)):
+            yield item
+
+    # Deletions are planned over everything generated, alert ConfigMaps included, so they are
+    # known before those ConfigMaps are built: their stems do not depend on the deletions.
+    current_uids = set(km.rule_uids(alerting))
+    if k.enabled:
+        objects |= {f"ConfigMap/{k.namespace}/{f.stem}" for f in km.alert_files(spec, alerting, [])}
+    plan = plan_deletions(previous or {}, current_uids, objects, k.keep_deletions_for)
+    # Each rule group is serialised once and used twice: as a ConfigMap's data and as its own
+    # file in provisioning/alerting/ (Grafana reads every file there), beside modeldash.yaml
+    # with contact points, policies and deleteRules.
+    for f in km.alert_files(spec, alerting, plan.rule_uids):
+        text = dumps_yaml_json(f.content) if f.role == "group" else dumps_yaml(f.content)
+        if f.role == "group":
+            yield f"{PROVISIONING}/alerting/{f.stem}.yaml", text, None
+        if item := manifest(f"{K8S}/alerting/{f.stem}.yaml", km.alert_configmap(spec, f.stem, text)):
+            yield item
+    yield f"{PROVISIONING}/alerting/modeldash.yaml", dumps_yaml(km.alerting_with_deletions(alerting, plan.rule_uids)), None
     out.state = plan.state
 
     limit = "no client-side limit: server-side apply" if k.server_side_apply else f"limit {km.CLIENT_SIDE_APPLY_LIMIT:,}"
@@ -154,6 +145,8 @@ def render_k8s(
         if out.largest:
             line += f"; largest ConfigMap {out.largest[0]}: {out.largest[1]:,} bytes ({limit})"
         out.summary.insert(0, line)
+    else:
+        out.summary.append("k8s: no k8s/ tree (kubernetes.enabled: false)")
     if plan.rule_uids:
         out.summary.append(
             f"k8s: deleteRules for {len(plan.rule_uids)} vanished alert rule(s): {', '.join(plan.rule_uids)}"
@@ -163,8 +156,7 @@ def render_k8s(
             f"k8s: remove {len(plan.objects)} object(s) no longer generated (list in {DELETIONS}): "
             + ", ".join(plan.objects)
         )
-        out.files[DELETIONS] = deletions_text(plan.objects)
-    return out
+        yield DELETIONS, deletions_text(plan.objects), None
 
 
 def deletions_text(objects: list[str]) -> str:
@@ -187,22 +179,24 @@ def kustomization_file(files: dict[str, str]) -> str:
         for rel in files
         if rel.startswith(f"{K8S}/") and rel.endswith((".yaml", ".yml")) and rel != KUSTOMIZATION
     )
-    return dump_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
+    return dumps_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
 
 
-def k8s_files(ctx) -> dict[str, str]:
+def k8s_files(ctx) -> Iterator[tuple[str, str]]:
     """The output family: build, check sizes (exit 2 on a limit), record state, summarise."""
     from modeldash.scripts.errors import BadInput
 
     spec = ctx.spec
-    dashboards = [(d.uid, d.folder_title, d.json) for d in ctx.dashboards]
-    alerting = ctx.grafana_alerting
+    dashboards = ((d.uid, d.folder_title, d.json) for d in ctx.dashboards)
     rules = alerts.prometheus_rule_manifests(spec, rules=ctx.prometheus_rules)
-    result = render_k8s(spec, dashboards, alerting, rules, ctx.previous_manifest.get(MANIFEST_KEY))
+    result = K8sRender()
+    for rel, text, obj in k8s_tree(spec, dashboards, ctx.grafana_alerting, rules,
+                                   ctx.previous_manifest.get(MANIFEST_KEY), result):
+        if obj is not None:
+            ctx.parsed[rel] = obj
+        yield rel, text
     if result.problems and (ctx.only is None or "k8s" in ctx.only):
         more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
         raise BadInput(result.problems[0] + more)
     ctx.manifest[MANIFEST_KEY] = result.state
-    ctx.parsed.update(result.objects)
     ctx.summary.extend(result.summary)
-    return result.files

@@ -1,16 +1,18 @@
-"""Render a fleet spec to files: every output family, linted, then written all at once.
+"""Render a fleet spec to files: every output family, linted, written to a temp folder that
+replaces the output folder only when all is well.
 
-Each output family is a function ``(RenderContext) -> {relative path: text}`` listed in
-``OUTPUTS``. ``render`` builds them all in memory, runs lint, and only then replaces the
-output tree, so bad input never leaves half-written output behind.
+Each output family is a function ``(RenderContext) -> {relative path: text}`` (or an iterator
+of such pairs, for the large ones) listed in ``_outputs``. ``render_to`` lints and writes each
+file as it comes (``scripts/output_tree.py``), so memory holds one family's work, not the
+whole tree, and bad input never leaves half-written output behind. ``build_files`` collects
+the same files in memory (lint of a spec, preview, tests).
 """
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from modeldash.spec.fleet import FleetSpec
 from modeldash.spec.outputs import OUTPUT_NAMES, selected, unknown_outputs
@@ -20,6 +22,7 @@ from modeldash.scripts.output_dashboards import dashboard_files
 from modeldash.scripts.output_jobs import job_files
 from modeldash.scripts.output_k8s import KUSTOMIZATION, k8s_files, kustomization_file
 from modeldash.scripts.lint_tree import file_hashes
+from modeldash.scripts.output_tree import OutputTree
 from modeldash.scripts.render_context import MANIFEST, OutputFn, RenderContext
 from modeldash.scripts.serialise import dumps_json, dumps_yaml  # noqa: F401  (re-exported)
 
@@ -28,9 +31,9 @@ def _outputs() -> list[tuple[OutputFn, frozenset[str]]]:
     """Each family and the output names (``spec/outputs.py``) its files belong to."""
     return [
         (dashboard_files, frozenset({"dashboards"})),
+        (k8s_files, frozenset({"k8s", "provisioning"})),
         (alert_files, frozenset({"alerts", "prometheus-rules"})),
         (job_files, frozenset({"jobs"})),
-        (k8s_files, frozenset({"k8s", "provisioning"})),
     ]
 
 
@@ -55,31 +58,95 @@ def read_manifest(out_dir: Path) -> dict:
         return {}
 
 
-def build_files(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None) -> tuple[dict[str, str], RenderContext]:
-    """All generated files in memory, keyed by path relative to the output folder.
+# What each family reads from the context; a streaming render drops a built value (its memory)
+# once no family still to run reads it.
+_READS = {
+    dashboard_files: {"dashboards"},
+    k8s_files: {"dashboards", "grafana_alerting", "prometheus_rules", "catalog"},
+    alert_files: {"catalog", "grafana_alerting", "prometheus_rules"},
+    job_files: set(),
+}
 
-    ``only``: the output names to write (``chosen_outputs``); None writes every output. A family
-    none of whose outputs is chosen is not built at all."""
-    ctx = RenderContext(spec=spec, out_dir=out_dir, previous_manifest=read_manifest(out_dir), only=only)
-    files: dict[str, str] = {}
-    for fn, names in _outputs():
-        if only is not None and not (names & only):
-            continue
-        for rel, text in fn(ctx).items():
+
+def iter_files(ctx: RenderContext, release: bool = False) -> Iterator[tuple[str, str]]:
+    """Every generated file as ``(path relative to the output folder, text)``, family by family.
+
+    ``ctx.only``: the output names to write (``chosen_outputs``); a family none of whose outputs
+    is chosen is not built at all. ``release``: drop each built value (dashboards, rule
+    documents) after the last family that reads it, so memory holds one family's work at a
+    time (``render_to``); an in-memory ``build_files`` keeps them for its caller."""
+    only = ctx.only
+    families = [(fn, names) for fn, names in _outputs() if only is None or names & only]
+    for i, (fn, _names) in enumerate(families):
+        produced = fn(ctx)
+        for rel, text in produced.items() if isinstance(produced, dict) else produced:
             if not selected(rel, only):
                 ctx.parsed.pop(rel, None)
                 continue
-            if rel in files:
-                raise RuntimeError(f"two output families both write {rel}")
-            files[rel] = text
+            yield rel, text
+        if release:
+            still_read = set().union(*(_READS[f] for f, _ in families[i + 1:]))
+            ctx.release(_READS[fn] - still_read)
 
-    if any(rel.startswith("k8s/") for rel in files):
-        files[KUSTOMIZATION] = kustomization_file(files)
-    if only is not None:
-        ctx.manifest["outputs"] = sorted(only)
-    # every file and its hash, so `modeldash lint DIR` notices missing, changed or foreign files
-    files[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest, "files": file_hashes(files)})
+
+def closing_files(ctx: RenderContext, paths: Iterable[str], hashes: dict[str, str]) -> dict[str, str]:
+    """What is written after every family: ``k8s/kustomization.yaml`` (listing every manifest
+    any family wrote) and the manifest with every file and its hash (``hashes``), so
+    ``modeldash lint DIR`` notices missing, changed or foreign files."""
+    out = {}
+    if any(rel.startswith("k8s/") for rel in paths):
+        out[KUSTOMIZATION] = kustomization_file(paths)
+        hashes = {**hashes, **file_hashes(out)}
+    if ctx.only is not None:
+        ctx.manifest["outputs"] = sorted(ctx.only)
+    out[MANIFEST] = dumps_json({"generator": "modeldash", **ctx.manifest, "files": hashes})
+    return out
+
+
+def build_files(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None) -> tuple[dict[str, str], RenderContext]:
+    """All generated files in memory, keyed by path relative to the output folder (for lint of a
+    spec, preview and tests; ``render_to`` streams them to disk instead)."""
+    ctx = RenderContext(spec=spec, out_dir=out_dir, previous_manifest=read_manifest(out_dir), only=only)
+    files: dict[str, str] = {}
+    for rel, text in iter_files(ctx):
+        if rel in files:
+            raise RuntimeError(f"two output families both write {rel}")
+        files[rel] = text
+    files.update(closing_files(ctx, list(files), file_hashes(files)))
     return files, ctx
+
+
+@dataclass
+class Rendered:
+    """What ``render_to`` wrote (or, with lint problems, would have written)."""
+
+    ctx: RenderContext
+    files: int
+    problems: list
+    warnings: list[str]
+
+
+def render_to(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None, lint: bool = True) -> Rendered:
+    """Render straight to disk: each file is linted and written as it is built, into a temp
+    folder that replaces ``out_dir`` only when lint found nothing (``lint=False``: always).
+
+    Memory holds one family's work at a time, not the whole tree."""
+    from modeldash.scripts.lint_output import TreeLint
+
+    check_output_dir(out_dir)
+    ctx = RenderContext(spec=spec, out_dir=out_dir, previous_manifest=read_manifest(out_dir), only=only)
+    linter = TreeLint(spec)
+    with OutputTree(out_dir) as tree:
+        for rel, text in iter_files(ctx, release=True):
+            linter.add(rel, text, ctx.parsed.pop(rel, None), check=lint)
+            tree.add(rel, text)
+        for rel, text in closing_files(ctx, list(tree.hashes), tree.hashes).items():
+            linter.add(rel, text, None, check=lint)
+            tree.add(rel, text)
+        problems = linter.finish() if lint else []
+        if not problems:
+            tree.commit()
+    return Rendered(ctx, len(tree.hashes), problems, linter.warnings())
 
 
 def check_output_dir(out_dir: Path) -> None:
@@ -93,21 +160,7 @@ def check_output_dir(out_dir: Path) -> None:
 
 def write_tree(files: dict[str, str], out_dir: Path) -> None:
     """Replace ``out_dir`` with exactly ``files``: written to a sibling temp dir, then swapped in."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with OutputTree(out_dir) as tree:
         for rel, text in sorted(files.items()):
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            tree.add(rel, text)
+        tree.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from modeldash.alerts import build as A
 from modeldash.dashboards.build import build_dashboards
@@ -38,6 +38,11 @@ class RenderContext:
         """``(alert definitions, skipped)``: ``alerts.build.build_catalog``, once."""
         return A.build_catalog(self.spec)
 
+    def release(self, names) -> None:
+        """Forget built values (``catalog``, ``dashboards``, ...) no family will read again."""
+        for name in names:
+            self.__dict__.pop(name, None)
+
     @property
     def defs(self) -> list:
         return self.catalog[0]
@@ -56,4 +61,4 @@ class RenderContext:
         return A.grafana_alerting_provisioning(self.spec, self.defs)
 
 
-OutputFn = Callable[[RenderContext], dict[str, str]]
+OutputFn = Callable[[RenderContext], "dict[str, str] | Iterable[tuple[str, str]]"]

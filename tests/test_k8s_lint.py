@@ -9,7 +9,8 @@ import yaml
 from k8s_helpers import spec
 from modeldash.k8s import manifests as km
 from modeldash.scripts.lint_k8s import lint_manifests
-from modeldash.scripts.output_k8s import dump_yaml, kustomization_file
+from modeldash.scripts.output_k8s import kustomization_file
+from modeldash.scripts.serialise import dumps_yaml as dump_yaml
 
 
 def _files(*manifests: dict) -> dict[str, str]:

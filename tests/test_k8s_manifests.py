@@ -229,12 +229,10 @@ def test_same_spec_gives_byte_identical_trees():
 
 
 def test_two_objects_never_share_a_file():
-    from modeldash.scripts.output_k8s import _Manifests
-
-    manifests = _Manifests()
-    manifests["k8s/a.yaml"] = {}
-    with pytest.raises(RuntimeError, match="k8s/a.yaml"):
-        manifests["k8s/a.yaml"] = {}
+    fleet = spec()
+    board = dashboards(fleet)[0]
+    with pytest.raises(RuntimeError, match=f"k8s/dashboards/{board[0]}.yaml"):
+        render_k8s(fleet, [board, board], None, [], None)
 
 
 def test_disabled_k8s_tree_skips_manifests_and_size_limits_but_keeps_provisioning():
