@@ -9,6 +9,8 @@ ratios whatever the backend, so every latency threshold is in seconds.
 """
 from __future__ import annotations
 
+import functools
+
 from collections import Counter
 
 import re
@@ -61,7 +63,7 @@ class AlertDefinition:
     namespace: str | None = None
     scenario: Scenario | None = field(default=None, compare=False, repr=False)
 
-    @property
+    @functools.cached_property  # asked for by every output (rules, groups, tests, lint)
     def uid(self) -> str:
         return make_uid("md", self.name, self.model or self.namespace or "", self.key)
 
@@ -99,6 +101,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _VALUE_FN = {"percent": "humanizePercentage", "duration": "humanizeDuration"}
 
 
+@functools.lru_cache(maxsize=4096)  # one text per alert name and layer, asked for once per model
 def render_template(text: str, value_ref: str, fmt: str) -> str:
     """``{value}`` and ``{label}`` placeholders as a Go template (Prometheus or Grafana)."""
 

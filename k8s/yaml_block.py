@@ -79,8 +79,9 @@ def _literal(s: str, pad: str) -> str | None:
     if s.endswith("\n\n") or s[:1] in (" ", "\t", "\n") or _NOT_LITERAL.search(s):
         return None
     body, head = (s[:-1], "|") if s.endswith("\n") else (s, "|-")
-    lines = body.split("\n")
-    return head + "".join(f"\n{pad}{line}" if line else "\n" for line in lines)
+    if "\n\n" not in body:  # no empty line to keep unindented: one replace, in C
+        return f"{head}\n{pad}" + body.replace("\n", "\n" + pad)
+    return head + "".join(f"\n{pad}{line}" if line else "\n" for line in body.split("\n"))
 
 
 def _value(v, pad: str, out: list[str]) -> None:

@@ -44,7 +44,10 @@ class TreeLint:
         self._k8s = ManifestLint()
         self._for_warnings: dict[str, str] = {}  # the few files lint_warnings reads
 
-    def add(self, rel: str, text: str, obj=None, check: bool = True) -> None:
+    def add(self, rel: str, text: str | bytes, obj=None, check: bool = True) -> None:
+        """Lint one file; ``obj``: what render serialised into it (else ``text`` is parsed)."""
+        if isinstance(text, bytes) and (obj is None or read_by_warnings(rel)):
+            text = text.decode("utf-8")
         if read_by_warnings(rel):
             self._for_warnings[rel] = text
         if not check:

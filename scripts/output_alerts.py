@@ -18,7 +18,7 @@ from typing import Iterator
 
 from modeldash.alerts import build as A
 from modeldash.scripts.render_context import RenderContext
-from modeldash.scripts.serialise import dumps_json, dumps_yaml, dumps_yaml_json
+from modeldash.scripts.serialise import dumps_json, dumps_json_bytes, dumps_yaml
 
 GRAFANA_GROUPS = "alerts/grafana-rule-groups.json"
 CONTACT_POINTS = "alerts/contact-points.json"
@@ -29,7 +29,7 @@ PROM_TESTS_DIR = "prometheus/tests"
 ALERTMANAGER = "alertmanager/alertmanager.yaml"
 
 
-def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str]]:
+def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
     """The family's files, each serialised and handed on as soon as it is built: the large
     documents (rule groups, the promtool suite) are dropped before the next one is built."""
     spec = ctx.spec
@@ -40,30 +40,32 @@ def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str]]:
     ctx.manifest["alert_rule_uids"] = sorted(d.uid for d in defs)
     if skipped:
         ctx.manifest["alerts_skipped"] = [f"{a} ({m}): {why}" for a, m, why in skipped]
+    # the large documents as JSON-compatible YAML (serialise.dumps_yaml_json), as the bytes
+    # that go to disk; each is dropped before the next is built
+    yield _file(ctx, GRAFANA_FILE, ctx.grafana_alerting, dumps_json_bytes)
+    yield _file(ctx, PROM_RULES, ctx.prometheus_rules, dumps_json_bytes)
+    ctx.done_with("grafana_alerting", "prometheus_rules")
     groups = A.grafana_rule_groups(spec, defs)
     n_groups = len(groups)
-    yield _file(ctx, GRAFANA_GROUPS, groups, dumps_json)
+    yield _file(ctx, GRAFANA_GROUPS, groups, dumps_json_bytes)
     del groups
     yield _file(ctx, CONTACT_POINTS, A.contact_points(spec), dumps_json)
     yield _file(ctx, POLICY, A.notification_policy_subtree(spec), dumps_json)
-    # the large documents as JSON-compatible YAML (orjson), the small hand-read one as YAML
-    yield _file(ctx, GRAFANA_FILE, ctx.grafana_alerting, dumps_yaml_json)
-    yield _file(ctx, PROM_RULES, ctx.prometheus_rules, dumps_yaml_json)
     am = A.alertmanager_config(spec, defs)
     if am:
         yield _file(ctx, ALERTMANAGER, am, dumps_yaml)
     tests, test_rules = A.promtool_suite(spec, defs)
     cases = A.count_cases(tests)
     for name in list(tests):
-        yield _file(ctx, f"{PROM_TESTS_DIR}/{name}.yaml", tests.pop(name), dumps_yaml_json)
-        yield _file(ctx, f"{PROM_TESTS_DIR}/{A.TEST_RULES_DIR}/{name}.yaml", test_rules.pop(name), dumps_yaml_json)
+        yield _file(ctx, f"{PROM_TESTS_DIR}/{name}.yaml", tests.pop(name), dumps_json_bytes)
+        yield _file(ctx, f"{PROM_TESTS_DIR}/{A.TEST_RULES_DIR}/{name}.yaml", test_rules.pop(name), dumps_json_bytes)
     ctx.summary.append(
         f"alerts: {len(defs)} rules in {n_groups} groups, {cases} promtool test cases"
         + (f", {len(skipped)} skipped (see manifest)" if skipped else "")
     )
 
 
-def _file(ctx: RenderContext, rel: str, obj, dump) -> tuple[str, str]:
+def _file(ctx: RenderContext, rel: str, obj, dump) -> tuple[str, str | bytes]:
     """``(rel, text)``, the object kept in ``ctx.parsed`` for lint (which pops it)."""
     ctx.parsed[rel] = obj
     return rel, dump(obj)

@@ -32,10 +32,11 @@ class OutputTree:
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.", dir=self.out_dir.parent))
         return self
 
-    def add(self, rel: str, text: str) -> None:
+    def add(self, rel: str, text: str | bytes) -> None:
+        """Write one file (``bytes``: already UTF-8, as the largest documents come)."""
         if rel in self.hashes:
             raise RuntimeError(f"two output families both write {rel}")
-        data = text.encode("utf-8")
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
         path = self._tmp / rel
         if path.parent not in self._dirs:
             path.parent.mkdir(parents=True, exist_ok=True)

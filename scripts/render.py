@@ -68,8 +68,9 @@ _READS = {
 }
 
 
-def iter_files(ctx: RenderContext, release: bool = False) -> Iterator[tuple[str, str]]:
-    """Every generated file as ``(path relative to the output folder, text)``, family by family.
+def iter_files(ctx: RenderContext, release: bool = False) -> Iterator[tuple[str, str | bytes]]:
+    """Every generated file as ``(path relative to the output folder, text)``, family by family
+    (the largest documents as their UTF-8 bytes).
 
     ``ctx.only``: the output names to write (``chosen_outputs``); a family none of whose outputs
     is chosen is not built at all. ``release``: drop each built value (dashboards, rule
@@ -78,6 +79,8 @@ def iter_files(ctx: RenderContext, release: bool = False) -> Iterator[tuple[str,
     only = ctx.only
     families = [(fn, names) for fn, names in _outputs() if only is None or names & only]
     for i, (fn, _names) in enumerate(families):
+        later = set().union(*(_READS[f] for f, _ in families[i + 1:]))
+        ctx.later_reads = later if release else None
         produced = fn(ctx)
         for rel, text in produced.items() if isinstance(produced, dict) else produced:
             if not selected(rel, only):
@@ -85,8 +88,7 @@ def iter_files(ctx: RenderContext, release: bool = False) -> Iterator[tuple[str,
                 continue
             yield rel, text
         if release:
-            still_read = set().union(*(_READS[f] for f, _ in families[i + 1:]))
-            ctx.release(_READS[fn] - still_read)
+            ctx.release(_READS[fn] - later)
 
 
 def closing_files(ctx: RenderContext, paths: Iterable[str], hashes: dict[str, str]) -> dict[str, str]:
@@ -111,7 +113,7 @@ def build_files(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = No
     for rel, text in iter_files(ctx):
         if rel in files:
             raise RuntimeError(f"two output families both write {rel}")
-        files[rel] = text
+        files[rel] = text.decode("utf-8") if isinstance(text, bytes) else text
     files.update(closing_files(ctx, list(files), file_hashes(files)))
     return files, ctx
 

@@ -38,10 +38,20 @@ class RenderContext:
         """``(alert definitions, skipped)``: ``alerts.build.build_catalog``, once."""
         return A.build_catalog(self.spec)
 
+    # set by a streaming render (``render.iter_files(release=True)``): what the families still
+    # to run read; None keeps every built value (an in-memory build's caller may want them)
+    later_reads: set[str] | None = None
+
     def release(self, names) -> None:
         """Forget built values (``catalog``, ``dashboards``, ...) no family will read again."""
         for name in names:
             self.__dict__.pop(name, None)
+
+    def done_with(self, *names: str) -> None:
+        """A family has written what it needed ``names`` for: in a streaming render, forget the
+        ones no later family reads, before the family builds its next large document."""
+        if self.later_reads is not None:
+            self.release(set(names) - self.later_reads)
 
     @property
     def defs(self) -> list:

@@ -5,6 +5,8 @@ here, not from ``spec``, so ``spec`` can import them without a cycle.
 """
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import math
 import re
@@ -77,6 +79,7 @@ def _for_bounded(v: float) -> float:
     return v
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet spells the same few durations ~100,000 times
 def format_duration(seconds: float) -> str:
     """The canonical Prometheus spelling of a duration: ``300 -> 5m``, ``0.5 -> 500ms``, ``0 -> 0s``."""
     if seconds == 0:
@@ -164,6 +167,7 @@ def non_negative(v: float) -> float:
 # --------------------------------------------------------------------------- uids
 
 
+@functools.lru_cache(maxsize=8192)  # folder and dashboard uids are asked for once per rule
 def make_uid(*parts: str) -> str:
     """A stable uid from names: lowercase ``[a-z0-9-]``, at most 40 chars, no trailing '-'.
 
