@@ -59,70 +59,60 @@ def rule_data(d: AlertDefinition, datasource_uid: str) -> list[dict]:
     ]
 
 
-def _annotations(d: AlertDefinition) -> dict:
-    dash, panel = d.panel
-    return {
-        "summary": render_template(d.summary, GRAFANA_VALUE, d.value_format),
-        "description": render_template(d.description, GRAFANA_VALUE, d.value_format),
-        "runbook_url": d.runbook_url,
-        "__dashboardUid__": dash,
-        "__panelId__": str(panel),
-    }
-
-
 def api_rule(spec, d: AlertDefinition, group: str | None = None) -> dict:
     """A ProvisionedAlertRule (``/api/v1/provisioning/alert-rules``) of rule group ``group``
     (the sharded group, ``alerts/sharding.py``; the catalogue's when not given)."""
-    return {
-        "uid": d.uid,
-        "orgID": spec.alerting.grafana.org_id,
-        "folderUID": spec.folder_uid,
-        "ruleGroup": group or d.group,
-        "title": d.title,
-        "condition": "C",
-        "data": rule_data(d, spec.datasource.uid),
-        "noDataState": d.no_data_state,
-        "execErrState": d.exec_err_state,
-        "for": d.for_text,
-        "labels": dict(d.labels),
-        "annotations": _annotations(d),
-        "isPaused": False,
-    }
+    return api_from_file_rule(spec, file_rule(spec, d), group or d.group)
+
+
+def api_from_file_rule(spec, rule: dict, group: str) -> dict:
+    """The API shape of a file-provisioning rule: the same rule, with its folder and group
+    named and the dashboard link as ``__dashboardUid__``/``__panelId__`` annotations. Render
+    builds each rule once (the file document) and derives the API groups from it."""
+    out = {k: v for k, v in rule.items() if k not in ("dashboardUid", "panelId")}
+    out.update(orgID=spec.alerting.grafana.org_id, folderUID=spec.folder_uid, ruleGroup=group,
+               annotations={**rule["annotations"], "__dashboardUid__": rule["dashboardUid"],
+                            "__panelId__": str(rule["panelId"])})
+    return out
 
 
 def _grouped(spec, defs: list[AlertDefinition] | None) -> dict[str, list[AlertDefinition]]:
     return alert_groups(alert_definitions(spec) if defs is None else defs)
 
 
-def grafana_rule_groups(spec, defs: list[AlertDefinition] | None = None) -> list[dict]:
+def grafana_rule_groups(spec, defs: list[AlertDefinition] | None = None, file_groups: list[dict] | None = None) -> list[dict]:
     """Rule groups in the API shape (``PUT /api/v1/provisioning/folder/{uid}/rule-groups/{group}``).
 
-    ``defs``: the catalogue when the caller built it already (render builds it once)."""
+    ``defs``: the catalogue when the caller built it already (render builds it once);
+    ``file_groups``: the file-provisioning groups (``grafana_file_groups``) when built already."""
     interval = int(spec.alerting.interval)
+    groups = grafana_file_groups(spec, defs) if file_groups is None else file_groups
     return [
-        {"title": name, "folderUid": spec.folder_uid, "interval": interval,
-         "rules": [api_rule(spec, d, name) for d in group]}
-        for name, group in _grouped(spec, defs).items()
+        {"title": g["name"], "folderUid": spec.folder_uid, "interval": interval,
+         "rules": [api_from_file_rule(spec, r, g["name"]) for r in g["rules"]]}
+        for g in groups
     ]
 
 
 def file_rule(spec, d: AlertDefinition) -> dict:
-    """The same rule in Grafana's file-provisioning format (dashboardUid/panelId, no folderUID)."""
-    api = api_rule(spec, d)
-    ann = {k: v for k, v in api["annotations"].items() if not k.startswith("__")}
+    """A rule in Grafana's file-provisioning format (dashboardUid/panelId, no folderUID)."""
     dash, panel = d.panel
     return {
-        "uid": api["uid"],
-        "title": api["title"],
-        "condition": api["condition"],
-        "data": api["data"],
+        "uid": d.uid,
+        "title": d.title,
+        "condition": "C",
+        "data": rule_data(d, spec.datasource.uid),
         "dashboardUid": dash,
         "panelId": panel,
-        "noDataState": api["noDataState"],
-        "execErrState": api["execErrState"],
-        "for": api["for"],
-        "labels": api["labels"],
-        "annotations": ann,
+        "noDataState": d.no_data_state,
+        "execErrState": d.exec_err_state,
+        "for": d.for_text,
+        "labels": dict(d.labels),
+        "annotations": {
+            "summary": render_template(d.summary, GRAFANA_VALUE, d.value_format),
+            "description": render_template(d.description, GRAFANA_VALUE, d.value_format),
+            "runbook_url": d.runbook_url,
+        },
         "isPaused": False,
     }
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 from modeldash.dashboards.cluster_scope import scope_dashboard
 from modeldash.dashboards.fleet import fleet_dashboard
@@ -24,6 +25,12 @@ class GeneratedDashboard:
 
 def build_dashboards(spec: FleetSpec) -> list[GeneratedDashboard]:
     """Fleet, platform and infrastructure views, then one dashboard per model, in spec order."""
+    return list(iter_dashboards(spec))
+
+
+def iter_dashboards(spec: FleetSpec) -> Iterator[GeneratedDashboard]:
+    """``build_dashboards`` one at a time: a streaming render serialises and drops each
+    dashboard before it builds the next (1,000 of them are ~150 MB as Python objects)."""
     folder = (spec.folder_uid, spec.grafana.folder)
 
     def gen(kind: str, board: dict, model: str | None = None) -> GeneratedDashboard:
@@ -31,10 +38,8 @@ def build_dashboards(spec: FleetSpec) -> list[GeneratedDashboard]:
             board = scope_dashboard(board, spec.prometheus.cluster_label)
         return GeneratedDashboard(board["uid"], board["title"], *folder, kind, model, board)
 
-    out = [
-        gen("fleet", fleet_dashboard(spec)),
-        gen("platform", platform_dashboard(spec)),
-        gen("infrastructure", infrastructure_dashboard(spec)),
-    ]
-    out += [gen("model", model_dashboard(spec, mo), mo.name) for mo in spec.models]
-    return out
+    yield gen("fleet", fleet_dashboard(spec))
+    yield gen("platform", platform_dashboard(spec))
+    yield gen("infrastructure", infrastructure_dashboard(spec))
+    for mo in spec.models:
+        yield gen("model", model_dashboard(spec, mo), mo.name)

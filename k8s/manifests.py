@@ -247,10 +247,13 @@ def configmap_sizes(cm: dict) -> tuple[int, int]:
     return data, applied_bytes
 
 
-def size_problem(spec: FleetSpec, cm: dict, path: str, shrink: str = "make the dashboard smaller") -> str | None:
-    """The one-line error for an object (ConfigMap or any other kind) over a limit, or None."""
+def size_problem(spec: FleetSpec, cm: dict, path: str, shrink: str = "make the dashboard smaller",
+                 sizes: tuple[int, int] | None = None) -> str | None:
+    """The one-line error for an object (ConfigMap or any other kind) over a limit, or None.
+
+    ``sizes``: ``configmap_sizes(cm)`` when the caller measured it already."""
     name = f"{cm['kind']} {cm['metadata']['name']}"
-    data, applied = configmap_sizes(cm)
+    data, applied = sizes or configmap_sizes(cm)
     if applied > ETCD_OBJECT_LIMIT:
         return (f"{path}: {name} is {applied:,} bytes, over etcd's {ETCD_OBJECT_LIMIT:,}-byte object limit, "
                 f"which server-side apply does not lift; {shrink}")

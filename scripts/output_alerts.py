@@ -42,10 +42,11 @@ def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
         ctx.manifest["alerts_skipped"] = [f"{a} ({m}): {why}" for a, m, why in skipped]
     # the large documents as JSON-compatible YAML (serialise.dumps_yaml_json), as the bytes
     # that go to disk; each is dropped before the next is built
-    yield _file(ctx, GRAFANA_FILE, ctx.grafana_alerting, dumps_json_bytes)
     yield _file(ctx, PROM_RULES, ctx.prometheus_rules, dumps_json_bytes)
+    yield _file(ctx, GRAFANA_FILE, ctx.grafana_alerting, dumps_json_bytes)
+    # the API groups are the file document's rules, reshaped (each rule is built once)
+    groups = A.grafana_rule_groups(spec, defs, file_groups=ctx.grafana_alerting["groups"])
     ctx.done_with("grafana_alerting", "prometheus_rules")
-    groups = A.grafana_rule_groups(spec, defs)
     n_groups = len(groups)
     yield _file(ctx, GRAFANA_GROUPS, groups, dumps_json_bytes)
     del groups

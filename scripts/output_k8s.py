@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+import orjson
+
 from modeldash.alerts import build as alerts
 from modeldash.k8s import manifests as km
 from modeldash.k8s.grafana_provisioning import dashboard_provider, datasource_provisioning
 from modeldash.k8s.deletions import plan_deletions
 from modeldash.spec.fleet import FleetSpec
-from modeldash.scripts.serialise import dumps_json, dumps_yaml, dumps_yaml_json
+from modeldash.scripts.serialise import dumps_json_bytes, dumps_yaml, dumps_yaml_json
 
 K8S = "k8s"
 PROVISIONING = "provisioning"
@@ -52,8 +54,9 @@ def render_k8s(
     json)``, ``alerting`` as Grafana's file-provisioning document (None: dashboards only), and
     the PrometheusRule manifests. ``previous`` is the last render's ``k8s`` manifest entry."""
     out = K8sRender()
-    for rel, text, obj in k8s_tree(spec, dashboards, alerting, prometheus_rules, previous, out):
-        out.files[rel] = text
+    texts = ((uid, folder, dumps_json_bytes(board)) for uid, folder, board in dashboards)
+    for rel, text, obj in k8s_tree(spec, texts, alerting, prometheus_rules, previous, out):
+        out.files[rel] = text.decode("utf-8") if isinstance(text, bytes) else text
         if obj is not None:
             out.objects[rel] = obj
     return out
@@ -61,18 +64,18 @@ def render_k8s(
 
 def k8s_tree(
     spec: FleetSpec,
-    dashboards: Iterable[tuple[str, str, dict]],
+    dashboards: Iterable[tuple[str, str, bytes]],
     alerting: dict | None,
     prometheus_rules: list[dict],
     previous: dict | None,
     out: K8sRender,
-) -> Iterator[tuple[str, str, dict | None]]:
+) -> Iterator[tuple[str, str | bytes, dict | None]]:
     """Every file of both trees as ``(relative path, text, manifest or None)``, each serialised
     and handed on as it is built (a 1,000-model fleet's ConfigMaps are ~100 MB of text); what
     is not a file (state, summary, size problems, largest ConfigMap) is filled into ``out``.
 
-    Each dashboard is serialised twice, indented for ``provisioning/`` (``dashboards_text``, the
-    same bytes as ``dashboards/``) and compact inside its ConfigMap.
+    ``dashboards``: ``(uid, folder title, JSON text as in dashboards/)``; ``provisioning/``
+    gets the same bytes, the ConfigMap the same dashboard as compact JSON.
     """
     k = spec.kubernetes
     alerting = alerting if alerting is not None else {"apiVersion": 1, "groups": []}  # None: dashboards only
@@ -90,20 +93,22 @@ def k8s_tree(
         out.manifests += 1
         # every object is measured (ConfigMaps, PrometheusRules, monitors): rule groups are
         # sharded (alerts/sharding.py) so that generated groups never reach a limit
-        _data, applied = km.configmap_sizes(m)
+        sizes = km.configmap_sizes(m)
+        applied = sizes[1]
         if m["kind"] == "ConfigMap" and (out.largest is None or applied > out.largest[1]):
             out.largest = (m["metadata"]["name"], applied)
         shrink = "make the dashboard smaller" if "/dashboards/" in rel else "report it: generated groups are split to fit"
-        problem = km.size_problem(spec, m, rel, shrink)
+        problem = km.size_problem(spec, m, rel, shrink, sizes)
         if problem:
             out.problems.append(problem)
         # a PrometheusRule holds a whole rule group: JSON-compatible YAML (orjson), as rules.yaml
         return rel, (dumps_yaml_json(m) if m["kind"] == "PrometheusRule" else dumps_yaml(m)), m
 
-    for uid, folder_title, dash_json in dashboards:
+    for uid, folder_title, text in dashboards:
         rel = f"{PROVISIONING}/dashboards/modeldash/{km.folder_directory(folder_title)}/{uid}.json"
-        yield rel, dumps_json(dash_json), None
-        if item := manifest(f"{K8S}/dashboards/{uid}.yaml", km.dashboard_configmap(spec, uid, folder_title, dash_json)):
+        yield rel, text, None
+        if k.enabled and (item := manifest(f"{K8S}/dashboards/{uid}.yaml",
+                                           km.dashboard_configmap(spec, uid, folder_title, orjson.loads(text)))):
             yield item
 
     ds_text = dumps_yaml(datasource_provisioning(spec))
@@ -187,7 +192,7 @@ def k8s_files(ctx) -> Iterator[tuple[str, str]]:
     from modeldash.scripts.errors import BadInput
 
     spec = ctx.spec
-    dashboards = ((d.uid, d.folder_title, d.json) for d in ctx.dashboards)
+    dashboards = ctx.dashboard_texts
     rules = alerts.prometheus_rule_manifests(spec, rules=ctx.prometheus_rules)
     result = K8sRender()
     for rel, text, obj in k8s_tree(spec, dashboards, ctx.grafana_alerting, rules,

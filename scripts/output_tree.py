@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 
@@ -18,35 +20,73 @@ class OutputTree:
     """A temp folder beside ``out_dir`` that becomes ``out_dir`` on ``commit``.
 
     Use as a context manager: leaving it without ``commit`` (an exception, lint problems)
-    deletes everything written so far.
+    deletes everything written so far. Files are written and hashed by a background thread
+    (file I/O and SHA-256 release the GIL), so a render's 500 MB of writes overlap with
+    building the next files instead of adding to them; at most ``pending`` files wait.
     """
 
-    def __init__(self, out_dir: Path):
+    def __init__(self, out_dir: Path, pending: int = 32):
         self.out_dir = out_dir.resolve()
-        self.hashes: dict[str, str] = {}  # relative path -> sha256 of its UTF-8 text
+        self.hashes: dict[str, str] = {}  # relative path -> sha256 of its UTF-8 text (after flush)
+        self._names: set[str] = set()
         self._dirs: set[Path] = set()
         self._tmp: Path | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=pending)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "OutputTree":
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.", dir=self.out_dir.parent))
+        self._thread = threading.Thread(target=self._write_loop, name="modeldash-writer", daemon=True)
+        self._thread.start()
         return self
 
     def add(self, rel: str, text: str | bytes) -> None:
-        """Write one file (``bytes``: already UTF-8, as the largest documents come)."""
-        if rel in self.hashes:
+        """Queue one file (``bytes``: already UTF-8, as the largest documents come)."""
+        if rel in self._names:
             raise RuntimeError(f"two output families both write {rel}")
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        path = self._tmp / rel
-        if path.parent not in self._dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(path.parent)
-        with open(path, "wb") as fh:
-            fh.write(data)
-        self.hashes[rel] = hashlib.sha256(data).hexdigest()
+        self._raise_if_failed()
+        self._names.add(rel)
+        self._queue.put((rel, text if isinstance(text, bytes) else text.encode("utf-8")))
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._names)
+
+    def flush(self) -> dict[str, str]:
+        """Wait until every queued file is on disk; the hashes of all of them."""
+        self._queue.join()
+        self._raise_if_failed()
+        return self.hashes
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                if self._error is None:
+                    rel, data = item
+                    path = self._tmp / rel
+                    if path.parent not in self._dirs:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        self._dirs.add(path.parent)
+                    with open(path, "wb") as fh:
+                        fh.write(data)
+                    self.hashes[rel] = hashlib.sha256(data).hexdigest()
+            except BaseException as exc:  # reported to the renderer on its next add/flush
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def commit(self) -> None:
         """Swap the written folder in for ``out_dir`` (the old one, if any, is removed)."""
+        self.flush()
         tmp, self._tmp = self._tmp, None
         if self.out_dir.exists():
             old = self.out_dir.with_name(f".{self.out_dir.name}.old.{os.getpid()}")
@@ -57,6 +97,10 @@ class OutputTree:
             tmp.rename(self.out_dir)
 
     def __exit__(self, *exc) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

@@ -61,8 +61,8 @@ def read_manifest(out_dir: Path) -> dict:
 # What each family reads from the context; a streaming render drops a built value (its memory)
 # once no family still to run reads it.
 _READS = {
-    dashboard_files: {"dashboards"},
-    k8s_files: {"dashboards", "grafana_alerting", "prometheus_rules", "catalog"},
+    dashboard_files: {"dashboard_texts"},
+    k8s_files: {"dashboard_texts", "grafana_alerting", "prometheus_rules", "catalog"},
     alert_files: {"catalog", "grafana_alerting", "prometheus_rules"},
     job_files: set(),
 }
@@ -142,13 +142,13 @@ def render_to(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None
         for rel, text in iter_files(ctx, release=True):
             linter.add(rel, text, ctx.parsed.pop(rel, None), check=lint)
             tree.add(rel, text)
-        for rel, text in closing_files(ctx, list(tree.hashes), tree.hashes).items():
+        for rel, text in closing_files(ctx, tree.names, tree.flush()).items():
             linter.add(rel, text, None, check=lint)
             tree.add(rel, text)
         problems = linter.finish() if lint else []
         if not problems:
             tree.commit()
-    return Rendered(ctx, len(tree.hashes), problems, linter.warnings())
+    return Rendered(ctx, len(tree.names), problems, linter.warnings())
 
 
 def check_output_dir(out_dir: Path) -> None:

@@ -94,13 +94,15 @@ def test_adding_a_model_changes_few_files():
     assert all("m0030" in rel or rel.endswith(f"-{ns}.yaml") for rel in changed), sorted(changed)
 
 
-def test_catalogue_and_dashboards_built_once_per_render(example_spec, tmp_path, monkeypatch):
+@pytest.mark.parametrize("streaming", [False, True])
+def test_catalogue_and_dashboards_built_once_per_render(example_spec, tmp_path, monkeypatch, streaming):
+    import modeldash.scripts.output_dashboards as od
     import modeldash.scripts.render_context as rc
     from modeldash.scripts.lint_output import lint_files
-    from modeldash.scripts.render import build_files
+    from modeldash.scripts.render import build_files, render_to
 
     calls = {"catalog": 0, "dashboards": 0}
-    real_catalog, real_boards = rc.A.build_catalog, rc.build_dashboards
+    real_catalog, real_boards, real_iter = rc.A.build_catalog, rc.build_dashboards, rc.iter_dashboards
 
     def counting_catalog(spec):
         calls["catalog"] += 1
@@ -110,11 +112,20 @@ def test_catalogue_and_dashboards_built_once_per_render(example_spec, tmp_path, 
         calls["dashboards"] += 1
         return real_boards(spec)
 
+    def counting_iter(spec):
+        calls["dashboards"] += 1
+        return real_iter(spec)
+
     monkeypatch.setattr(rc.A, "build_catalog", counting_catalog)
     monkeypatch.setattr(rc, "build_dashboards", counting_boards)
+    monkeypatch.setattr(rc, "iter_dashboards", counting_iter)
+    monkeypatch.setattr(od, "iter_dashboards", counting_iter)
     monkeypatch.setattr("modeldash.alerts.catalog.build_catalog", counting_catalog)
-    files, ctx = build_files(example_spec, tmp_path / "out")
-    assert lint_files(files, example_spec, ctx.parsed) == []
+    if streaming:
+        assert render_to(example_spec, tmp_path / "out").problems == []
+    else:
+        files, ctx = build_files(example_spec, tmp_path / "out")
+        assert lint_files(files, example_spec, ctx.parsed) == []
     assert calls == {"catalog": 1, "dashboards": 1}
 
 

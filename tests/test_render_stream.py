@@ -40,11 +40,11 @@ def test_a_lint_problem_keeps_the_old_tree_and_leaves_no_temp_folder(example_spe
     before = _tree(out)
 
     def broken(ctx):  # a generator bug: a dashboard whose panel query does not parse
-        for rel, text in dashboard_files(ctx).items():
+        for rel, text in dashboard_files(ctx):
             ctx.parsed.pop(rel, None)  # lint reads the text
-            yield rel, text.replace('"expr": "', '"expr": "sum((', 1)
+            yield rel, text.replace(b'"expr": "', b'"expr": "sum((', 1)
 
-    monkeypatch.setattr(R, "_READS", {**R._READS, broken: {"dashboards"}})
+    monkeypatch.setattr(R, "_READS", {**R._READS, broken: {"dashboard_texts"}})
     monkeypatch.setattr(R, "_outputs", lambda: [(broken, frozenset({"dashboards"}))])
     done = R.render_to(example_spec, out)
     assert done.problems and all("does not parse" in str(p) for p in done.problems)
@@ -70,7 +70,8 @@ def test_built_values_are_dropped_after_their_last_reader(example_spec, tmp_path
 
     def spy(fn):
         def family(ctx):
-            seen[fn.__name__] = {k for k in ("dashboards", "grafana_alerting", "prometheus_rules") if k in ctx.__dict__}
+            seen[fn.__name__] = {k for k in ("dashboards", "dashboard_texts", "grafana_alerting", "prometheus_rules")
+                                 if k in ctx.__dict__}
             produced = fn(ctx)
             yield from produced.items() if isinstance(produced, dict) else produced
         return family
@@ -79,8 +80,10 @@ def test_built_values_are_dropped_after_their_last_reader(example_spec, tmp_path
     monkeypatch.setattr(R, "_READS", {w: R._READS[fn] for (w, _), (fn, _) in zip(wrapped, real)})
     monkeypatch.setattr(R, "_outputs", lambda: wrapped)
     assert R.render_to(example_spec, tmp_path / "out").problems == []
-    # k8s built the alerting documents; after it nothing holds the dashboards, after alerts nothing at all
-    assert "dashboards" in seen["k8s_files"]
+    # the dashboards family keeps their texts, never the objects; k8s reads the texts and builds
+    # the alerting documents; after it nothing holds the dashboards, after alerts nothing at all
+    assert seen["dashboard_files"] == set()
+    assert seen["k8s_files"] == {"dashboard_texts"}
     assert seen["alert_files"] == {"grafana_alerting", "prometheus_rules"}
     assert seen["job_files"] == set()
 
