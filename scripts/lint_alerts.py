@@ -117,7 +117,8 @@ def lint_grafana_groups(groups: list[dict]) -> list[str]:
     return out
 
 
-def lint_grafana_file(doc: dict) -> list[str]:
+def lint_grafana_file(doc: dict, dumped: bytes | None = None) -> list[str]:
+    """``dumped``: ``doc`` as orjson wrote it, when render has it (the secrets search reuses it)."""
     out = []
     if doc.get("apiVersion") != 1:
         out.append(f"{GRAFANA_FILE}: apiVersion must be 1")
@@ -130,7 +131,7 @@ def lint_grafana_file(doc: dict) -> list[str]:
             for q in rule.get("data") or []:
                 if "expr" in (q.get("model") or {}):
                     out += _promql(rwhere, q["model"]["expr"])
-    return out + _secrets(GRAFANA_FILE, doc)
+    return out + _secrets(GRAFANA_FILE, doc, dumped=dumped)
 
 
 def lint_prometheus_rules(doc: dict, where: str = PROM_RULES) -> list[str]:
@@ -142,9 +143,15 @@ def lint_prometheus_rules(doc: dict, where: str = PROM_RULES) -> list[str]:
             out += _interval(gwhere, g["interval"])
         for r in g.get("rules") or []:
             out += _promql(f"{gwhere}: {r.get('alert') or r.get('record')}", r.get("expr"))
-    manifest = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-                "metadata": {"name": "lint"}, "spec": doc}
-    return out + _schema_problems(f"{where} (as PrometheusRule)", _crd_validator(), manifest)
+    # each group as its own PrometheusRule: the validator copies what it checks, and a
+    # 1,000-model rules file at once is tens of MB more memory for the same errors
+    groups = doc.get("groups")
+    parts = [(f" group {i}", {**doc, "groups": [g]}) for i, g in enumerate(groups)] if isinstance(groups, list) and groups else [("", doc)]
+    for label, spec in parts:
+        manifest = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+                    "metadata": {"name": "lint"}, "spec": spec}
+        out += _schema_problems(f"{where}{label} (as PrometheusRule)", _crd_validator(), manifest)
+    return out
 
 
 def lint_prometheus_rule_manifest(obj: dict) -> list[str]:
@@ -159,14 +166,15 @@ _SECRET_IN_JSON = (re.compile(_SECRET_HINTS.pattern.encode()),
                    re.compile(('"(?:' + "|".join(sorted(_INLINE_SECRET_KEYS)) + ')":').encode()))
 
 
-def _secrets(where: str, obj: Any, path: str = "") -> list[str]:
+def _secrets(where: str, obj: Any, path: str = "", dumped: bytes | None = None) -> list[str]:
     """Inline secrets: a Slack webhook URL or credentials in a URL, or an inline password key.
 
     A 1,000-model rule file has ~1.5 million values: the document is searched as JSON first
     (in C) and walked, to name the path, only when that finds a hint. JSON escaping never hides
-    a match: every character the patterns look for is written as itself."""
+    a match: every character the patterns look for is written as itself. ``dumped``: the
+    document as orjson wrote it (render's own bytes), else it is dumped here."""
     if not path:
-        text = orjson.dumps(obj, default=str)
+        text = dumped if dumped is not None else orjson.dumps(obj, default=str)
         if not any(p.search(text) for p in _SECRET_IN_JSON):
             return []
     out = []
@@ -189,8 +197,10 @@ def _load(rel: str, value: Any) -> Any:
     return json.loads(value) if rel.endswith(".json") else loads_yaml(value)
 
 
-def lint_alerts(files_or_objects: dict | Path | str | Iterable) -> list[str]:
-    """Every problem in the alerting artefacts, one line each (empty list: all good)."""
+def lint_alerts(files_or_objects: dict | Path | str | Iterable, dumped: dict[str, bytes] | None = None) -> list[str]:
+    """Every problem in the alerting artefacts, one line each (empty list: all good).
+
+    ``dumped``: for objects given parsed, the bytes orjson wrote for them (render's own output)."""
     if isinstance(files_or_objects, (str, Path)):
         root = Path(files_or_objects)
         files = {str(p.relative_to(root)): p.read_text(encoding="utf-8")
@@ -224,7 +234,7 @@ def lint_alerts(files_or_objects: dict | Path | str | Iterable) -> list[str]:
                 obj = _load(rel, value)
                 out += _schema_problems(rel, _grafana_validator("NotificationPolicy"), obj)
             elif rel == GRAFANA_FILE:
-                out += lint_grafana_file(_load(rel, value))
+                out += lint_grafana_file(_load(rel, value), (dumped or {}).get(rel))
             elif rel == PROM_RULES:
                 out += lint_prometheus_rules(_load(rel, value))
             elif rel == ALERTMANAGER:

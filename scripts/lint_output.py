@@ -55,7 +55,9 @@ class TreeLint:
         if rel.startswith(DASHBOARD_DIR + "/") and rel.endswith(".json"):
             self._dashboard(rel, text, obj)
         elif rel in _ALERT_FILES:
-            self.problems += [Problem("alerts", "", r) for r in lint_alerts({rel: text if obj is None else obj})]
+            # bytes come only from render's own orjson serialisers: the secrets search may reuse them
+            dumped = {rel: text} if obj is not None and isinstance(text, bytes) else None
+            self.problems += [Problem("alerts", "", r) for r in lint_alerts({rel: text if obj is None else obj}, dumped)]
         elif ManifestLint.wants(rel):
             self._k8s.add(rel, text, obj)
 

@@ -22,16 +22,21 @@ class OutputTree:
     Use as a context manager: leaving it without ``commit`` (an exception, lint problems)
     deletes everything written so far. Files are written and hashed by a background thread
     (file I/O and SHA-256 release the GIL), so a render's 500 MB of writes overlap with
-    building the next files instead of adding to them; at most ``pending`` files wait.
+    building the next files instead of adding to them. At most ``pending`` files and
+    ``pending_bytes`` bytes wait (one larger file waits alone), so the queue never holds a
+    second copy of the largest documents while the next one is being built.
     """
 
-    def __init__(self, out_dir: Path, pending: int = 32):
+    def __init__(self, out_dir: Path, pending: int = 64, pending_bytes: int = 8 << 20):
         self.out_dir = out_dir.resolve()
         self.hashes: dict[str, str] = {}  # relative path -> sha256 of its UTF-8 text (after flush)
         self._names: set[str] = set()
         self._dirs: set[Path] = set()
         self._tmp: Path | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=pending)
+        self._budget = pending_bytes
+        self._queued_bytes = 0
+        self._room = threading.Condition()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
@@ -48,7 +53,12 @@ class OutputTree:
             raise RuntimeError(f"two output families both write {rel}")
         self._raise_if_failed()
         self._names.add(rel)
-        self._queue.put((rel, text if isinstance(text, bytes) else text.encode("utf-8")))
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        with self._room:
+            self._room.wait_for(lambda: self._queued_bytes == 0 or self._queued_bytes + len(data) <= self._budget
+                                or self._error is not None)
+            self._queued_bytes += len(data)
+        self._queue.put((rel, data))
 
     @property
     def names(self) -> list[str]:
@@ -78,6 +88,10 @@ class OutputTree:
             except BaseException as exc:  # reported to the renderer on its next add/flush
                 self._error = exc
             finally:
+                if item is not None:
+                    with self._room:
+                        self._queued_bytes -= len(item[1])
+                        self._room.notify_all()
                 self._queue.task_done()
 
     def _raise_if_failed(self) -> None:

@@ -87,6 +87,7 @@ def iter_files(ctx: RenderContext, release: bool = False) -> Iterator[tuple[str,
                 ctx.parsed.pop(rel, None)
                 continue
             yield rel, text
+            del text  # not held while the family builds its next document
         if release:
             ctx.release(_READS[fn] - later)
 
@@ -142,6 +143,7 @@ def render_to(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None
         for rel, text in iter_files(ctx, release=True):
             linter.add(rel, text, ctx.parsed.pop(rel, None), check=lint)
             tree.add(rel, text)
+            del text  # not held while the family builds its next (maybe 60 MB) document
         for rel, text in closing_files(ctx, tree.names, tree.flush()).items():
             linter.add(rel, text, None, check=lint)
             tree.add(rel, text)
