@@ -51,8 +51,6 @@ def _key(k) -> str:
 
 
 def _scalar(v) -> str:
-    if isinstance(v, str):
-        return v if _PLAIN.match(v) and v.lower() not in _SPECIAL else _quoted(v)
     if v is None:
         return "null"
     if v is True:
@@ -84,49 +82,86 @@ def _literal(s: str, pad: str) -> str | None:
     return head + "".join(f"\n{pad}{line}" if line else "\n" for line in body.split("\n"))
 
 
+# The text of each short string and key, once per process: manifests repeat the same labels,
+# names and values thousands of times.
+_TEXT: dict[str, str] = {}
+_KEYS: dict[str, str] = {}
+_CACHED_MAX = 200  # characters; longer strings are rarely repeated
+
+
+def _str_text(s: str) -> str:
+    text = _TEXT.get(s)
+    if text is None:
+        text = s if _PLAIN.match(s) and s.lower() not in _SPECIAL else _quoted(s)
+        if len(s) <= _CACHED_MAX:
+            if len(_TEXT) > 100_000:
+                _TEXT.clear()
+            _TEXT[s] = text
+    return text
+
+
+def _key_text(k) -> str:
+    text = _KEYS.get(k) if isinstance(k, str) else None
+    if text is None:
+        text = _KEYS[k] = _key(k)
+    return text
+
+
 def _value(v, pad: str, out: list[str]) -> None:
     """Append `` value`` (inline) or a nested block after a key or ``-``."""
-    if isinstance(v, dict):
-        if not v:
+    t = type(v)
+    if t is str:
+        if "\n" in v:
+            block = _literal(v, pad)
+            out.append(f" {block if block is not None else _quoted(v)}\n")
+        else:
+            out.append(f" {_str_text(v)}\n")
+    elif t is dict:
+        if v:
+            out.append("\n")
+            _mapping(v, pad, out)
+        else:
             out.append(" {}\n")
-            return
-        out.append("\n")
-        _mapping(v, pad, out)
-    elif isinstance(v, (list, tuple)):
-        if not v:
+    elif t is list or t is tuple:
+        if v:
+            out.append("\n")
+            _sequence(v, pad, out)
+        else:
             out.append(" []\n")
-            return
-        out.append("\n")
-        _sequence(v, pad, out)
-    elif isinstance(v, str) and "\n" in v:
-        block = _literal(v, pad)
-        out.append(f" {block if block is not None else _quoted(v)}\n")
+    elif isinstance(v, (dict, list, tuple, str)):  # a subclass: PyYAML would tag it
+        raise _Unsure
     else:
         out.append(f" {_scalar(v)}\n")
 
 
 def _mapping(d: dict, pad: str, out: list[str], first: str | None = None) -> None:
-    for i, k in enumerate(sorted(d, key=_sort_key)):
-        out.append((first if i == 0 and first is not None else pad) + _key(k) + ":")
+    try:
+        keys = sorted(d)
+    except TypeError:  # keys of several types
+        raise _Unsure from None
+    lead = pad if first is None else first
+    inner = pad + "  "
+    for k in keys:
         v = d[k]
-        # a sequence under a key is indentless (``key:\n- a``), as PyYAML writes it
-        _value(v, pad if isinstance(v, (list, tuple)) else pad + "  ", out)
+        t = type(v)
+        if t is str and "\n" not in v:  # the common case, inline
+            out.append(f"{lead}{_key_text(k)}: {_str_text(v)}\n")
+        else:
+            out.append(f"{lead}{_key_text(k)}:")
+            # a sequence under a key is indentless (``key:\n- a``), as PyYAML writes it
+            _value(v, pad if t is list or t is tuple else inner, out)
+        lead = pad
 
 
 def _sequence(items, pad: str, out: list[str]) -> None:
     """An indentless sequence (``key:\\n- a``), as PyYAML writes it."""
+    inner = pad + "  "
     for item in items:
-        if isinstance(item, dict) and item:
-            _mapping(item, pad + "  ", out, first=pad + "- ")
+        if type(item) is dict and item:
+            _mapping(item, inner, out, first=pad + "- ")
         else:
             out.append(pad + "-")
-            _value(item, pad + "  ", out)
-
-
-def _sort_key(k):
-    if not isinstance(k, str):
-        raise _Unsure
-    return k
+            _value(item, inner, out)
 
 
 def dumps(obj) -> str:

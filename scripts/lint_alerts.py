@@ -77,9 +77,10 @@ def _interval(where: str, seconds: Any) -> list[str]:
     return []
 
 
-def lint_grafana_rule(rule: dict, where: str = "") -> list[str]:
+def lint_grafana_rule(rule: dict, where: str = "", schema: bool = True) -> list[str]:
+    """``schema=False``: the caller validated the rule already (its RuleGroup holds Rules)."""
     where = where or f"grafana rule {rule.get('uid', '?')}"
-    out = _schema_problems(where, _grafana_validator("Rule"), rule)
+    out = _schema_problems(where, _grafana_validator("Rule"), rule) if schema else []
     out += _uid(where, rule.get("uid"))
     data = rule.get("data") or []
     refs = {q.get("refId") for q in data}
@@ -109,7 +110,7 @@ def lint_grafana_groups(groups: list[dict]) -> list[str]:
         out += _schema_problems(where, _grafana_validator("RuleGroup"), g)
         out += _interval(where, g.get("interval"))
         for rule in g.get("rules") or []:
-            out += lint_grafana_rule(rule)
+            out += lint_grafana_rule(rule, schema=False)  # the RuleGroup schema checked it
             uid = rule.get("uid")
             if uid in seen:
                 out.append(f"grafana rule {uid}: uid also used in group {seen[uid]}")

@@ -108,3 +108,15 @@ def test_lint_finds_an_inline_password_key(example_spec, tmp_path):
     ctx.parsed.pop("alertmanager/alertmanager.yaml", None)
     problems = [str(p) for p in lint_files(files, example_spec, ctx.parsed)]
     assert any("password: inline secret" in p for p in problems), problems
+
+
+def test_a_rule_the_grafana_schema_refuses_is_reported_through_its_group(example_spec):
+    import json
+
+    from modeldash.alerts import build as A
+    from modeldash.scripts.lint_alerts import lint_alerts
+
+    groups = A.grafana_rule_groups(example_spec)
+    groups[0]["rules"][0]["noDataState"] = 7  # a string in Grafana's model
+    problems = lint_alerts({"alerts/grafana-rule-groups.json": json.dumps(groups)})
+    assert any("rules/0/noDataState" in p for p in problems), problems
