@@ -1,6 +1,7 @@
 """Render a generated 1,000-model fleet: wall time and peak memory, beside grafanalib's own path.
 
-Run by hand:  python benchmarks/render_1000.py [N_MODELS [VARIANT ...]]
+Run by hand:  python benchmarks/render_1000.py [--spread] [N_MODELS [VARIANT ...]]
+(``--spread``: fleet.spread_fleet_data, 40 namespaces, 2-5 classes, 5-12 features)
 Variants: ``modeldash-dashboards`` (the dashboards family alone: build, normalise, serialise,
 lint, write), ``grafanalib-encoder`` (grafanalib's DashboardEncoder + json.dumps for the same
 model dashboards), ``modeldash`` (the whole render: dashboards, alerts, promtool tests, k8s,
@@ -20,38 +21,37 @@ HERE = Path(__file__).resolve().parent
 CHILD = r'''
 import json, resource, sys, time
 sys.path.insert(0, {here!r})
-from fleet import fleet_data
+from fleet import GENERATORS
 from modeldash.spec.fleet import load_spec_data
-variant, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+variant, n, out, generator = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 t0 = time.perf_counter()
-spec = load_spec_data(fleet_data(n), "generated")
+spec = load_spec_data(GENERATORS[generator](n), "generated")
 t_spec = time.perf_counter()
 if variant == "modeldash-dashboards":
     # the dashboards alone, as issue 2 measures them: build, normalise, serialise, lint, write
     from pathlib import Path
+    from modeldash.scripts.lint_output import TreeLint
     from modeldash.scripts.output_dashboards import dashboard_files
-    from modeldash.scripts.render import write_tree
+    from modeldash.scripts.output_tree import OutputTree
     from modeldash.scripts.render_context import RenderContext
-    from modeldash.scripts.lint import lint_dashboards
     ctx = RenderContext(spec=spec, out_dir=Path(out))
-    files = dashboard_files(ctx)
-    t_build = time.perf_counter()
-    problems = lint_dashboards(list(ctx.parsed.values()), [spec.datasource.uid])
-    t_lint = time.perf_counter()
-    write_tree(files, Path(out))
-    size = sum(len(v) for v in files.values())
-    extra = dict(files=len(files), lint_problems=len(problems), build_s=t_build - t_spec, lint_s=t_lint - t_build)
+    lint, size, count = TreeLint(spec), 0, 0
+    with OutputTree(Path(out)) as tree:
+        for rel, text in dashboard_files(ctx):
+            lint.add(rel, text, ctx.parsed.pop(rel, None))
+            tree.add(rel, text)
+            size, count = size + len(text), count + 1
+        problems = lint.finish()
+        tree.commit()
+    extra = dict(files=count, lint_problems=len(problems))
 elif variant == "modeldash":
+    # the whole render as `modeldash render` runs it: streamed, linted, written
     from pathlib import Path
-    from modeldash.scripts.render import build_files, write_tree
-    from modeldash.scripts.lint_output import lint_files
-    files, ctx = build_files(spec, Path(out))
-    t_build = time.perf_counter()
-    problems = lint_files(files, spec, ctx.parsed)
-    t_lint = time.perf_counter()
-    write_tree(files, Path(out))
-    size = sum(len(v) for v in files.values())
-    extra = dict(files=len(files), lint_problems=len(problems), build_s=t_build - t_spec, lint_s=t_lint - t_build)
+    from modeldash.scripts.render import render_to
+    done = render_to(spec, Path(out))
+    files = [p for p in Path(out).rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    extra = dict(files=done.files, lint_problems=len(done.problems))
 else:
     # grafanalib's own path: the same panels as grafanalib objects, serialised by its
     # DashboardEncoder with json.dumps (no normalisation: grafanalib's legacy model).
@@ -74,17 +74,18 @@ else:
         size += len(json.dumps(d.to_json_data(), cls=DashboardEncoder, indent=2, sort_keys=True))
     extra = dict(dashboards=len(captured), build_s=t_build - t_spec, serialise_s=time.perf_counter() - t_build)
 total = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps(dict(variant=variant, models=n, wall_s=round(total, 2), spec_s=round(t_spec - t0, 2),
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak = usage.ru_maxrss / 1024
+print(json.dumps(dict(variant=variant, generator=generator, models=n, wall_s=round(total, 2), cpu_s=round(usage.ru_utime + usage.ru_stime, 2), spec_s=round(t_spec - t0, 2),
                       peak_mb=round(peak), bytes=size, **{{k: (round(v, 2) if isinstance(v, float) else v) for k, v in extra.items()}})))
 '''
 
 
-def run(variant: str, n: int) -> dict:
+def run(variant: str, n: int, generator: str = "fleet") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-c", CHILD.format(here=str(HERE)), variant, str(n), str(Path(tmp) / "out")],
+            [sys.executable, "-c", CHILD.format(here=str(HERE)), variant, str(n), str(Path(tmp) / "out"), generator],
             capture_output=True, text=True,
         )
         if proc.returncode:
@@ -95,10 +96,13 @@ def run(variant: str, n: int) -> dict:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    variants = sys.argv[2:] or ["modeldash-dashboards", "grafanalib-encoder", "modeldash"]
+    args = sys.argv[1:]
+    generator = "spread" if "--spread" in args else "fleet"
+    args = [a for a in args if a != "--spread"]
+    n = int(args[0]) if args else 1000
+    variants = args[1:] or ["modeldash-dashboards", "grafanalib-encoder", "modeldash"]
     for variant in variants:
-        print(json.dumps(run(variant, n)))
+        print(json.dumps(run(variant, n, generator)), flush=True)
 
 
 if __name__ == "__main__":
