@@ -234,6 +234,11 @@ def model_monitor(spec: FleetSpec, model: ModelSpec) -> dict:
 # --------------------------------------------------------------------------- size guard
 
 
+def configmap_data_size(cm: dict) -> int:
+    """What the API server's 1 MiB ConfigMap check counts: data keys + values, in bytes."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in (cm.get("data") or {}).items())
+
+
 def configmap_sizes(cm: dict) -> tuple[int, int]:
     """``(data bytes, client-side-apply bytes)`` of a ConfigMap.
 
@@ -241,7 +246,7 @@ def configmap_sizes(cm: dict) -> tuple[int, int]:
     size of the last-applied-configuration annotation `kubectl apply` writes: the object as
     compact JSON, where Go escapes ``<``, ``>`` and ``&`` as six-byte ``\\u003c`` sequences.
     """
-    data = sum(len(k.encode()) + len(v.encode()) for k, v in (cm.get("data") or {}).items())
+    data = configmap_data_size(cm)
     applied = orjson.dumps(cm)
     applied_bytes = len(applied) + 5 * sum(applied.count(c) for c in (b"<", b">", b"&"))
     return data, applied_bytes

@@ -108,7 +108,7 @@ def _configmap_problems(where: str, obj: dict) -> list[str]:
         if not isinstance(value, str):
             out.append(f"{where}: data[{key!r}] must be a string")
             return out
-    size, _applied = km.configmap_sizes(obj)
+    size = km.configmap_data_size(obj)
     if size > km.CONFIGMAP_DATA_LIMIT:
         out.append(f"{where}: ConfigMap data is {size:,} bytes, over the 1 MiB limit")
     return out
