@@ -23,32 +23,34 @@ _THRESHOLD_KEYS = {"color", "value"}
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)  # exact types: one set lookup instead of an isinstance walk
 
 
 def to_plain(obj: Any) -> Any:
     """grafanalib objects (attrs classes with ``to_json_data``) -> plain dicts and lists, nulls dropped.
 
     The current model has no nulls (but for a threshold base step, which ``_thresholds`` writes
-    later), so ``None`` values are left out of every mapping in this same walk.
+    later), so ``None`` values are left out of every mapping in this same walk. Called for about
+    400 containers per model dashboard, so plain dicts and lists are told apart by exact type
+    first; subclasses and grafanalib objects take the slower path below.
     """
-    if isinstance(obj, _SCALARS):
+    kind = type(obj)
+    if kind is dict:
+        return {k: v if type(v) in _SCALAR_TYPES else to_plain(v) for k, v in obj.items() if v is not None}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALAR_TYPES else to_plain(v) for v in obj]
+    if kind in _SCALAR_TYPES or isinstance(obj, _SCALARS):
         return obj
     while hasattr(obj, "to_json_data"):
         obj = obj.to_json_data()
-    if isinstance(obj, dict):
-        return {k: v if isinstance(v, _SCALARS) else to_plain(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, (list, tuple)):
-        return [v if isinstance(v, _SCALARS) else to_plain(v) for v in obj]
-    return obj
-
-
-def drop_nulls(obj: Any) -> Any:
-    """Remove ``None`` values everywhere (threshold base steps are handled before this)."""
-    if isinstance(obj, dict):
-        return {k: drop_nulls(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, list):
-        return [drop_nulls(v) for v in obj]
-    return obj
+    if type(obj) not in (dict, list, tuple):
+        if isinstance(obj, dict):
+            obj = dict(obj)
+        elif isinstance(obj, (list, tuple)):
+            obj = list(obj)
+        else:
+            return obj
+    return to_plain(obj)
 
 
 @functools.lru_cache(maxsize=None)
@@ -181,7 +183,7 @@ def _panel(panel: dict, default_ds: dict) -> dict:
     schema = _plugin_options_schema(p["type"])
     if schema and "options" in p:
         options_schema, defs = schema
-        options = drop_nulls(p["options"])
+        options = p["options"]  # to_plain left no nulls in it
         legend = options.get("legend")
         if isinstance(legend, dict):
             # before _complete: it fills the schema-required boolean with false, hiding every legend
