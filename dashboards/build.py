@@ -1,6 +1,8 @@
 """Every dashboard of a fleet, as values: the entry point renderers and the sync use."""
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from modeldash.dashboards.cluster_scope import scope_dashboard
@@ -22,8 +24,30 @@ class GeneratedDashboard:
     json: dict
 
 
+@contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cycle collector (reference counting still frees everything) for a bulk build.
+
+    A model dashboard is about 400 new dicts and lists, and all of them stay alive; every few
+    thousand allocations the collector walks the young ones and, as they pile up, the whole
+    heap again: about a third of building 1,000 model dashboards, to find no cycles at all.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_dashboards(spec: FleetSpec) -> list[GeneratedDashboard]:
     """Fleet, platform and infrastructure views, then one dashboard per model, in spec order."""
+    with cyclic_gc_paused():
+        return _build(spec)
+
+
+def _build(spec: FleetSpec) -> list[GeneratedDashboard]:
     folder = (spec.folder_uid, spec.grafana.folder)
 
     def gen(kind: str, board: dict, model: str | None = None) -> GeneratedDashboard:

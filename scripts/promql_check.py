@@ -23,13 +23,9 @@ import re
 import promql_parser
 
 _PLAIN = r"[A-Za-z0-9_.:/ -]"
-_PLAIN_EQ = re.compile(rf'(?<![=!~])(!?=)\s*"({_PLAIN}*)"')
+_PLAIN_EQ = re.compile(rf'(?<![=!~])(!?=)\s*"{_PLAIN}+"')  # non-empty: an empty value stays as it is
 _REGEX = re.compile(r'(?<![=!~])([=!]~)\s*"([^"\\]*)"')
 _PLAIN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/ -")
-
-
-def _eq_stand_in(m: re.Match) -> str:
-    return f'{m.group(1)}"x"' if m.group(2) else m.group(0)
 
 
 def _safe_regex(body: str, i: int = 0) -> tuple[bool, int] | None:
@@ -62,18 +58,23 @@ def _safe_regex(body: str, i: int = 0) -> tuple[bool, int] | None:
 
 
 def _regex_stand_in(m: re.Match) -> str:
-    op, body = m.group(1), m.group(2)
+    return _regex_stand_in_for(m.group(1), m.group(2), m.group(0))
+
+
+@functools.lru_cache(maxsize=65536)
+def _regex_stand_in_for(op: str, body: str, matched: str) -> str:
+    """The stand-in of one regex matcher (cached: a model's regexes recur on several of its panels)."""
     if not body:
         return f'{op}".*"'
     safe = _safe_regex(body)
     if safe is None or safe[1] != len(body):
-        return m.group(0)  # might not compile: the parser must see it
+        return matched  # might not compile: the parser must see it
     return f'{op}".*"' if safe[0] else f'{op}"x"'
 
 
 def shape(expr: str) -> str:
     """``expr`` with its label values replaced by stand-ins that parse exactly when they do."""
-    return _REGEX.sub(_regex_stand_in, _PLAIN_EQ.sub(_eq_stand_in, expr))
+    return _REGEX.sub(_regex_stand_in, _PLAIN_EQ.sub(r'\1"x"', expr))
 
 
 @functools.lru_cache(maxsize=65536)
