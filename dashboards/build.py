@@ -26,7 +26,7 @@ class GeneratedDashboard:
 
 @contextmanager
 def cyclic_gc_paused():
-    """Pause Python's cycle collector (reference counting still frees everything) for a bulk build.
+    """Pause Python's cycle collector (reference counting still frees everything) for bulk work.
 
     A model dashboard is about 400 new dicts and lists, and all of them stay alive; every few
     thousand allocations the collector walks the young ones and, as they pile up, the whole

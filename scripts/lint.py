@@ -14,6 +14,7 @@ from typing import Iterable
 
 import jsonschema
 
+from modeldash.dashboards.build import cyclic_gc_paused
 from modeldash.spec.base import UID_MAX
 from modeldash.scripts.promql_check import parse_error
 from modeldash.scripts.schema_check import SchemaCheck
@@ -179,7 +180,11 @@ def lint_dashboard(board: dict, known_datasource_uids: Iterable[str] = ()) -> li
 
 
 def lint_dashboards(boards: Iterable[dict], known_datasource_uids: Iterable[str] = ()) -> list[Problem]:
-    boards = list(boards)
+    with cyclic_gc_paused():  # a fleet's dashboards are a heap the collector would walk again and again
+        return _lint_dashboards(list(boards), known_datasource_uids)
+
+
+def _lint_dashboards(boards: list, known_datasource_uids: Iterable[str]) -> list[Problem]:
     problems: list[Problem] = []
     uids: dict[str, str] = {}
     for b in boards:
