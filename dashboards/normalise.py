@@ -254,7 +254,16 @@ def normalise_panel(panel: Any, default_ds: dict) -> dict:
     except TypeError:
         return _panel(to_plain(panel), default_ds)
     body = orjson.loads(_normalised_body(body_json, default_json))
-    return _with_own_values(body, to_plain({k: panel[k] for k in _OWN_KEYS if k in panel}))
+    own = {k: panel[k] for k in _OWN_KEYS if k in panel}
+    if type(own.get("targets")) is list:  # only the keys _targets keeps (to_plain of ~15 is most of a panel)
+        own["targets"] = [_target_keys(t) for t in own["targets"]]
+    return _with_own_values(body, to_plain(own))
+
+
+def _target_keys(target: Any) -> Any:
+    while hasattr(target, "to_json_data"):
+        target = target.to_json_data()
+    return {k: v for k, v in target.items() if k in _TARGET_KEYS} if type(target) is dict else target
 
 
 def normalise_dashboard(raw: Any, default_datasource: dict) -> dict:
