@@ -22,7 +22,7 @@ def parses(expr: str) -> bool:
 
 # every value of up to 3 characters from these, in every matcher and selector form below
 ALPHABET = ["", "a", ".", "*", "+", "?", "|", "(", ")", "\\\\", "["]
-TEMPLATES = ['{{job{op}"{v}"}}', 'up{{job {op} "{v}"}}', '{{a!~"", job{op}"{v}"}}']
+TEMPLATES = ['{{job{op}"{v}"}}', 'up{{job {op} "{v}"}}', '{{a!~"", job{op}"{v}"}}', 'up {op}= "{v}"', 'up <{op} "{v}"']
 
 
 def test_shape_parses_exactly_when_the_expression_does():
