@@ -62,18 +62,18 @@ def _safe_regex(body: str, i: int = 0) -> tuple[bool, int] | None:
 
 
 def _regex_stand_in(m: re.Match) -> str:
-    return _regex_stand_in_for("~", m.group(1), m.group(0))
+    return _regex_stand_in_for(m.group(1), m.group(0))
 
 
 @functools.lru_cache(maxsize=65536)
-def _regex_stand_in_for(op: str, body: str, matched: str) -> str:
+def _regex_stand_in_for(body: str, matched: str) -> str:
     """The stand-in of one regex matcher (cached: a model's regexes recur on several of its panels)."""
     if not body:
-        return f'{op}".*"'
+        return '~".*"'
     safe = _safe_regex(body)
     if safe is None or safe[1] != len(body):
         return matched  # might not compile: the parser must see it
-    return f'{op}".*"' if safe[0] else f'{op}"x"'
+    return '~".*"' if safe[0] else '~"x"'
 
 
 def shape(expr: str) -> str:
