@@ -1,6 +1,8 @@
 """Every dashboard of a fleet, as values: the entry point renderers and the sync use."""
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -23,9 +25,27 @@ class GeneratedDashboard:
     json: dict
 
 
+@contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cycle collector (reference counting still frees everything) for bulk work.
+
+    A model dashboard is about 400 new dicts and lists, and all of them stay alive; every few
+    thousand allocations the collector walks the young ones and, as they pile up, the whole
+    heap again: about a third of building 1,000 model dashboards, to find no cycles at all.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_dashboards(spec: FleetSpec) -> list[GeneratedDashboard]:
     """Fleet, platform and infrastructure views, then one dashboard per model, in spec order."""
-    return list(iter_dashboards(spec))
+    with cyclic_gc_paused():
+        return list(iter_dashboards(spec))
 
 
 def iter_dashboards(spec: FleetSpec) -> Iterator[GeneratedDashboard]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from modeldash.dashboards.build import cyclic_gc_paused
 from modeldash.spec.fleet import FleetSpec
 from modeldash.spec.outputs import OUTPUT_NAMES, selected, unknown_outputs
 from modeldash.scripts.errors import BadInput
@@ -139,7 +140,8 @@ def render_to(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None
     check_output_dir(out_dir)
     ctx = RenderContext(spec=spec, out_dir=out_dir, previous_manifest=read_manifest(out_dir), only=only)
     linter = TreeLint(spec)
-    with OutputTree(out_dir) as tree:
+    # no cycles are made (gc.collect() finds none): the collector would only re-walk what is built
+    with cyclic_gc_paused(), OutputTree(out_dir) as tree:
         for rel, text in iter_files(ctx, release=True):
             linter.add(rel, text, ctx.parsed.pop(rel, None), check=lint)
             tree.add(rel, text)
