@@ -211,3 +211,13 @@ def test_per_test_rules_are_the_shipped_rules(example_spec):
     copies = [orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for doc in rules.values() for g in doc["groups"]
               for r in g["rules"]]
     assert copies and set(copies) <= set(shipped)
+
+
+@pytest.mark.parametrize("pattern", ["m0042-predictor(-.*)?", "fraud-detector", "a_b-c(-.*)?", "a.b", "x(-.*)?y",
+                                     "fraud-detector-predictor-.*", "(a|b)-c"])
+def test_scenario_label_examples_satisfy_their_regex(pattern):
+    import re
+
+    from modeldash.alerts.scenarios import _regex_example
+
+    assert re.fullmatch(pattern, _regex_example(pattern))
