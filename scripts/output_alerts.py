@@ -18,6 +18,7 @@ from typing import Iterator
 
 from modeldash.alerts import build as A
 from modeldash.scripts.render_context import RenderContext
+from modeldash.spec.outputs import selected
 from modeldash.scripts.serialise import dumps_json, dumps_json_bytes, dumps_yaml
 
 GRAFANA_GROUPS = "alerts/grafana-rule-groups.json"
@@ -55,6 +56,10 @@ def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
     am = A.alertmanager_config(spec, defs)
     if am:
         yield _file(ctx, ALERTMANAGER, am, dumps_yaml)
+    if not selected(f"{PROM_TESTS_DIR}/", ctx.only):  # --only without prometheus-rules: no tests to build
+        ctx.summary.append(f"alerts: {len(defs)} rules in {n_groups} groups"
+                           + (f", {len(skipped)} skipped (see manifest)" if skipped else ""))
+        return
     tests, test_rules = A.promtool_suite(spec, defs)
     cases = A.count_cases(tests)
     for name in list(tests):
