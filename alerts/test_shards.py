@@ -12,8 +12,9 @@ An alert name's definitions are grouped by unit: the model they watch, else the 
 chunk when a hash of its key falls under ``weight / TARGET`` (weight: its definitions), so chunks
 hold about ``TARGET`` definitions, and a chunk is also cut before it would pass ``MAX``. Whether
 a unit starts a chunk depends on that unit alone: adding a model changes the chunk it joins (or
-splits one chunk in two), never the rest of the fleet's files. A model heavier than ``MAX`` (one
-with hundreds of features) is cut into pieces of ``MAX`` definitions in catalogue order.
+splits one in two), not the rest of the fleet's files; only when that chunk was cut at ``MAX``
+(rare: 4x TARGET) do the same alert's cuts up to its next hash boundary move. A model heavier
+than ``MAX`` (hundreds of features) is cut into pieces of ``MAX`` definitions in catalogue order.
 
 Chunks are named after their first unit (``<Alert>.<namespace>.<model>``, DNS labels joined by
 dots: safe file names); an alert's first chunk keeps the bare alert name, so a small fleet
@@ -24,8 +25,9 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-TARGET = 150  # definitions per chunk on average (see benchmarks/scale_table.py --test-rules)
-MAX = 300  # definitions per chunk at most (a single unit over it is cut into pieces)
+TARGET = 75  # definitions per chunk on average (see benchmarks/scale_table.py --test-rules)
+MAX = 300  # definitions per chunk at most: 4x TARGET, so a cut forced by size (which moves when a
+# model is added before it) is rare (e**-4 of chunks); a single unit over it is cut into pieces
 
 
 def unit_key(d) -> tuple[str, str]:
