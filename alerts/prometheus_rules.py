@@ -2,7 +2,8 @@
 
 Groups mirror the Grafana rule groups (one per layer and one per model) plus one group of
 recording rules. The promtool unit tests are generated from each definition's scenario and
-expect exactly what the rule will produce: labels and the expanded annotations.
+expect exactly what the rule will produce: labels and the expanded annotations. They are written
+one file per chunk of an alert's models (``test_shards``), each loading only that chunk's rules.
 """
 from __future__ import annotations
 
