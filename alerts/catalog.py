@@ -10,8 +10,7 @@ ratios whatever the backend, so every latency threshold is in seconds.
 from __future__ import annotations
 
 import functools
-
-from collections import Counter
+from collections import Counter, defaultdict
 
 import re
 from dataclasses import dataclass, field
@@ -139,6 +138,7 @@ class _Builder:
         self.fleet_team = spec.labels.get("team", "unowned")
         self.stale_jobs: list[tuple[str, str]] = []  # every (model, job) with a staleness alert
         self.stale_tested: set[tuple[str, float]] = set()  # (job, threshold) shapes with promtool cases
+        self.stale_series: dict = {}  # _job_series' cache
 
     def runbook(self, name: str, model=None) -> str:
         base = (model.runbook_url if model is not None and model.runbook_url else None) or \
@@ -622,12 +622,26 @@ def _stale_scenario(b: _Builder, model: str, job: str, thr: float) -> Scenario |
         return None
     b.stale_tested.add((job, thr))
     return Scenario(feeds=[], breach=0, near=0, healthy=0, output_labels={"model": model, "job": job},
-                    custom=_stale_cases(model, job, thr, b.stale_jobs))
+                    custom=_stale_cases(model, job, thr, b.stale_jobs, b.stale_series))
 
 
-def _stale_cases(model: str, job: str, thr: float, all_jobs: list[tuple[str, str]]):
-    """Cases on a 5m step (two periods are hours). Every other (model, job) of the fleet reports
-    success throughout, or its absent() clause would fire too."""
+def _job_series(all_jobs: list[tuple[str, str]], count: int, step: int, cache: dict) -> dict[str, list[dict]]:
+    """Every (model, job) succeeding every ``step`` minutes, ``count`` samples, by model; built once
+    per count for the fleet (not once per case)."""
+    key = (count, step, len(all_jobs))
+    if key not in cache:
+        out: dict[str, list[dict]] = defaultdict(list)
+        for m2, j2 in all_jobs:
+            out[m2].append({"series": series_text({"__name__": M.JOB_LAST_SUCCESS.name, "model": m2, "job": j2}),
+                            "values": f"0+{step * 60}x{count - 1}"})
+        cache[key] = dict(out)
+    return cache[key]
+
+
+def _stale_cases(model: str, job: str, thr: float, all_jobs: list[tuple[str, str]], cache: dict | None = None):
+    """Cases on a 5m step (two periods are hours). Every other (model, job) whose rule the test
+    file loads reports success throughout, or its absent() clause would fire too."""
+    cache = {} if cache is None else cache
     text = series_text({"__name__": M.JOB_LAST_SUCCESS.name, "model": model, "job": job})
     step = 5
 
@@ -640,9 +654,9 @@ def _stale_cases(model: str, job: str, thr: float, all_jobs: list[tuple[str, str
         def sampled(values):
             return [{"series": text, "values": compress(values)}]
 
-        def background(count):
-            return [{"series": series_text({"__name__": M.JOB_LAST_SUCCESS.name, "model": m2, "job": j2}),
-                     "values": f"0+{step * 60}x{count - 1}"} for m2, j2 in all_jobs if (m2, j2) != (model, job)]
+        def background(count):  # by model: a promtool test file feeds only its own models' jobs
+            by_model = _job_series(all_jobs, count, step, cache)
+            return {**by_model, model: [s for s in by_model.get(model, []) if s["series"] != text]}
 
         short_ok = (p2 + max(step, f // 2)) // step  # index of the sample where the job succeeds again
         near_c = at * 60 - (thr - 300)

@@ -2,7 +2,8 @@
 
 Groups mirror the Grafana rule groups (one per layer and one per model) plus one group of
 recording rules. The promtool unit tests are generated from each definition's scenario and
-expect exactly what the rule will produce: labels and the expanded annotations.
+expect exactly what the rule will produce: labels and the expanded annotations. They are written
+one file per chunk of an alert's models (``test_shards``), each loading only that chunk's rules.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_
 from modeldash.alerts.recording_rules import recording_rules
 from modeldash.alerts.sharding import alert_groups, recording_groups
 from modeldash.alerts.slo_rules import slo_recording_rules, slo_rule_groups
+from modeldash.alerts.test_shards import chunks
 from modeldash.spec.base import format_duration
 
 RULES_FILE = "rules.yaml"
@@ -102,20 +104,21 @@ def _expected(d: AlertDefinition, value: float, output_labels: dict) -> dict:
 
 
 def promtool_tests(spec, defs: list[AlertDefinition] | None = None) -> dict[str, dict]:
-    """``{test name: promtool test document}``: every definition's cases, one file per alert name
-    (and per evaluation interval, when long ``for`` durations give a name's cases another one,
-    ``<Alert>-every-<N>m``). Each loads ``rules/<test name>.yaml`` (``promtool_test_rules``).
+    """``{test name: promtool test document}``: every definition's cases, one file per chunk of an
+    alert name's models (``test_shards``: ``<Alert>``, ``<Alert>.<namespace>.<model>``, ...) and
+    per evaluation interval, when long ``for`` durations give a name's cases another one
+    (``<Alert>-every-<N>m...``). Each loads ``rules/<test name>.yaml`` (``promtool_test_rules``).
 
-    Cases of same-name definitions with the same title, checks and step whose series do not
-    overlap (other models, namespaces, features) are merged into one test group: promtool
-    evaluates every rule at every step of every group, so fewer groups is most of the run time.
+    Within a file, cases of same-name definitions with the same title, checks and step whose
+    series do not overlap (other models, namespaces, features) are merged into one test group:
+    promtool evaluates every rule at every step of every group, so fewer groups is less run time.
     """
     return _suite(spec, defs)[0]
 
 
 def promtool_test_rules(spec, defs: list[AlertDefinition] | None = None) -> dict[str, dict]:
-    """``{test name: rules document}``: only the rules of the test file's alert, plus the recording
-    rules they read, so promtool evaluates tens of rules per step instead of the whole fleet's."""
+    """``{test name: rules document}``: only the rules of the test file's chunk, plus the recording
+    rules they read, so promtool evaluates a bounded number of rules per step whatever the fleet."""
     return _suite(spec, defs)[1]
 
 
@@ -126,82 +129,111 @@ def promtool_suite(spec, defs: list[AlertDefinition] | None = None) -> tuple[dic
 
 def _suite(spec, defs) -> tuple[dict[str, dict], dict[str, dict]]:
     defs = alert_definitions(spec) if defs is None else defs
-    by_uid = {d.uid: d for d in defs}
-    buckets: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    by_name: dict[str, list[AlertDefinition]] = defaultdict(list)
     for d in defs:
+        by_name[d.name].append(d)
+    # model:* recordings, then the SLO ones (some read others: one group keeps that order)
+    recordings = _RecordingIndex(recording_rules(spec) + [r for m in spec.models for r in slo_recording_rules(spec, m)])
+    files: dict[str, dict] = {}
+    rules: dict[str, dict] = {}
+    for name in sorted(by_name):
+        chunked = [(suffix, members, _cases(members)) for suffix, members in chunks(by_name[name])]
+        smallest = min((every for _s, _m, by_every in chunked for every in by_every), default=None)
+        for suffix, members, by_every in chunked:
+            if not by_every:
+                continue
+            chunk_rules = _rules_for(members, recordings)
+            order = group_eval_order(chunk_rules)  # the alerts read this step's recorded values
+            by_uid = {d.uid: d for d in members}
+            for every, buckets in sorted(by_every.items()):
+                stem = (name if every == smallest else f"{name}-every-{every}m") + suffix
+                files[stem] = _test_doc(name, every, buckets, by_uid, stem, order)
+                rules[stem] = chunk_rules
+    return dict(sorted(files.items())), {stem: rules[stem] for stem in sorted(files)}
+
+
+def _cases(members: list[AlertDefinition]) -> dict[int, list[dict]]:
+    """``{evaluation interval: merged test groups}`` of one chunk's definitions."""
+    models = {d.model for d in members}
+    buckets: dict[int, list[dict]] = defaultdict(list)
+    for d in members:
         if d.scenario is None:
             continue
         for case in d.scenario.cases(d.uid, d.for_):
             every = max(d.scenario.step, case.every)
             key = (case.name, tuple(case.checks), d.scenario.step)
             names = {s["series"] for s in case.series}
-            for bucket in buckets[(d.name, every)]:
+            for bucket in buckets[every]:
                 if bucket["key"] == key and not (bucket["names"] & names):
                     break
             else:
-                bucket = {"key": key, "names": set(), "series": [], "values": {}, "titles": [],
-                          "background": None, "step": d.scenario.step}
-                buckets[(d.name, every)].append(bucket)
+                bucket = {"key": key, "names": set(), "series": [], "values": {}, "titles": [], "background": None}
+                buckets[every].append(bucket)
             bucket["names"] |= names
             bucket["series"] += case.series
             bucket["values"].update(case.values)
             bucket["titles"].append(d.title)
-            bg = {s["series"]: s for s in case.background}
+            # only the chunk's rules are loaded: only its models' background series matter
+            bg = {s["series"]: s for model, series in case.background.items() if model in models for s in series}
             bucket["background"] = bg if bucket["background"] is None else {
                 k: v for k, v in bucket["background"].items() if k in bg}
-    smallest = {}
-    for name, every in sorted(buckets):
-        smallest.setdefault(name, every)
-    files: dict[str, dict] = {}
-    for (name, every), name_buckets in sorted(buckets.items()):
-        stem = name if every == smallest[name] else f"{name}-every-{every}m"
-        doc = {"rule_files": [f"{TEST_RULES_DIR}/{stem}.yaml"], "evaluation_interval": f"{every}m", "tests": []}
-        for bucket in name_buckets:
-            case_name, checks, step = bucket["key"]
-            series = bucket["series"] + [s for k, s in sorted((bucket["background"] or {}).items())
-                                         if k not in bucket["names"]]
-            alert_tests = []
-            for minute, may_fire in checks:
-                exp = []
-                if may_fire:
-                    for uid, value in sorted(bucket["values"].items()):
-                        other = by_uid.get(uid)
-                        if other is not None and other.name == name and other.fires(value):
-                            exp.append(_expected(other, value, other.scenario.output_labels))
-                alert_tests.append({"eval_time": f"{minute}m", "alertname": name, "exp_alerts": exp})
-            doc["tests"].append({
-                "name": f"{case_name} [{'; '.join(bucket['titles'])}]",
-                "interval": f"{step}m",
-                "input_series": series or [{"series": 'up{job="modeldash-test"}', "values": "1"}],
-                "alert_rule_test": alert_tests,
-            })
-        files[stem] = doc
-    by_name: dict[str, list[AlertDefinition]] = defaultdict(list)
-    for d in defs:
-        by_name[d.name].append(d)
-    # model:* recordings, then the SLO ones (some read others: one group keeps that order)
-    recs = recording_rules(spec) + [r for m in spec.models for r in slo_recording_rules(spec, m)]
-    rules = {stem: _rules_for(by_name[stem.split("-every-")[0]], recs) for stem in files}
-    for stem, doc in files.items():  # the alerts read this step's recorded values (see group_eval_order)
-        doc["group_eval_order"] = group_eval_order(rules[stem])
-    return files, rules
+    return buckets
 
 
-def _rules_for(own: list[AlertDefinition], all_recs: list) -> dict:
-    """A rules file of one alert's rules and the recording rules their expressions read.
+def _test_doc(name: str, every: int, buckets: list[dict], by_uid: dict, stem: str, order: list[str]) -> dict:
+    doc = {"rule_files": [f"{TEST_RULES_DIR}/{stem}.yaml"], "evaluation_interval": f"{every}m",
+           "group_eval_order": order, "tests": []}
+    for bucket in buckets:
+        case_name, checks, step = bucket["key"]
+        series = bucket["series"] + [s for k, s in sorted((bucket["background"] or {}).items())
+                                     if k not in bucket["names"]]
+        # the chunk's definitions this group's values drive over their threshold (only its rules are loaded)
+        firing = [(d, value) for uid, value in sorted(bucket["values"].items())
+                  if (d := by_uid.get(uid)) is not None and d.name == name and d.fires(value)]
+        alert_tests = [{"eval_time": f"{minute}m", "alertname": name,
+                        "exp_alerts": [_expected(d, v, d.scenario.output_labels) for d, v in firing] if may_fire else []}
+                       for minute, may_fire in checks]
+        doc["tests"].append({
+            "name": f"{case_name} [{'; '.join(bucket['titles'])}]",
+            "interval": f"{step}m",
+            "input_series": series or [{"series": 'up{job="modeldash-test"}', "values": "1"}],
+            "alert_rule_test": alert_tests,
+        })
+    return doc
+
+
+class _RecordingIndex:
+    """The recording rules by the ``model`` label they carry, and which record names each expression
+    reads: a chunk's lookup walks its own models' rules, not the fleet's."""
+
+    def __init__(self, recs: list):
+        self.recs = recs
+        self.by_model: dict[str | None, list[tuple[int, object]]] = defaultdict(list)
+        for i, r in enumerate(recs):
+            self.by_model[r.labels.get("model")].append((i, r))
+        self.names = {r.record for r in recs}
+
+    def candidates(self, models: set) -> list:
+        """The rules labelled with one of ``models`` in file order (every rule for a fleet-wide alert)."""
+        if None in models:
+            return self.recs
+        return [r for _i, r in sorted((p for m in models for p in self.by_model.get(m, ())), key=lambda p: p[0])]
+
+
+def _rules_for(own: list[AlertDefinition], index: _RecordingIndex) -> dict:
+    """A rules file of one chunk's alert rules and the recording rules their expressions read.
 
     No group ``interval``: promtool would let it override the test file's evaluation_interval."""
-    models = {d.model for d in own}
+    candidates = index.candidates({d.model for d in own})
     text = " ".join(d.condition for d in own)
-    names = {r.record for r in all_recs}
     read: set[str] = set()
     while True:  # what the alerts read, and what those recordings read in turn
-        found = {n for n in names - read if n in text}
+        found = {n for n in index.names - read if n in text}
         if not found:
             break
         read |= found
-        text = " ".join(r.expr for r in all_recs if r.record in found)
-    recs = [r for r in all_recs if r.record in read and (None in models or r.labels.get("model") in models)]
+        text = " ".join(r.expr for r in candidates if r.record in found)
+    recs = [r for r in candidates if r.record in read]
     groups = [{"name": "recording", "rules": [r.as_prometheus() for r in recs]}] if recs else []
     groups.append({"name": own[0].name, "rules": [prometheus_alert_rule(d) for d in own]})
     return {"groups": groups}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Callable
 
 import promql_parser
@@ -64,6 +65,11 @@ class Feed:
     kind: str  # gauge | counter
     fn: Callable[[float], float] = lambda v: v
 
+    @cached_property
+    def text(self) -> str:
+        """The series' promtool text (``series_text`` of its labels), built once per feed."""
+        return series_text(self.labels)
+
     def samples(self, profile: list[tuple[float | None, int]], every: int = 1, lead: int = 0) -> str:
         """The series in promtool's expanding notation, one sample a minute along ``profile``
         (``(value, minutes)`` runs; None: no sample).
@@ -71,22 +77,29 @@ class Feed:
         ``every`` > 1: rules are evaluated only every ``every`` minutes, so samples are kept only
         in the ``lead`` minutes before each evaluation (what a window or the 5m lookback reads)
         and the rest is a gap. Built run by run, never minute by minute, so the text and the
-        time stay small whatever the durations (a ``for: 1y`` is a few hundred runs)."""
-        runs: list[tuple[float | None, float, int]] = []  # (first value, step, count)
-        total, minute = 0.0, 0
-        for value, minutes in profile:
-            per_min = 0.0 if value is None or self.kind != "counter" else self.fn(value) * MINUTE
-            start = minute
-            for a, b, present in _presence(start, start + minutes, every, lead):
-                if not present or value is None:
-                    runs.append((None, 0.0, b - a))
-                elif self.kind == "counter":
-                    runs.append((total + per_min * (a - start), per_min, b - a))
-                else:
-                    runs.append((self.fn(value), 0.0, b - a))
-            total += per_min * minutes
-            minute += minutes
-        return compress_runs(runs)
+        time stay small whatever the durations (a ``for: 1y`` is a few hundred runs). Feeds
+        driven to the same values share the text (a fleet's features mostly do)."""
+        levels = tuple((None if value is None else self.fn(value), minutes) for value, minutes in profile)
+        return _samples(self.kind, levels, every, lead)
+
+
+@lru_cache(maxsize=4096)
+def _samples(kind: str, levels: tuple[tuple[float | None, int], ...], every: int, lead: int) -> str:
+    runs: list[tuple[float | None, float, int]] = []  # (first value, step, count)
+    total, minute = 0.0, 0
+    for level, minutes in levels:
+        per_min = 0.0 if level is None or kind != "counter" else level * MINUTE
+        start = minute
+        for a, b, present in _presence(start, start + minutes, every, lead):
+            if not present or level is None:
+                runs.append((None, 0.0, b - a))
+            elif kind == "counter":
+                runs.append((total + per_min * (a - start), per_min, b - a))
+            else:
+                runs.append((level, 0.0, b - a))
+        total += per_min * minutes
+        minute += minutes
+    return compress_runs(runs)
 
 
 def _presence(a: int, b: int, every: int, lead: int):
@@ -206,9 +219,10 @@ class Case:
     checks: list[tuple[int, bool]]
     values: dict[str, float] = field(default_factory=dict)  # uid -> value the expression takes
     output_labels: dict[str, str] | None = None  # overrides the scenario's, per case
-    # series every other alert of the name needs to stay quiet (e.g. other jobs reporting);
-    # when cases are merged, only series in every member's background are kept
-    background: list[dict] = field(default_factory=list)
+    # series other alerts of the name need to stay quiet (e.g. other jobs reporting), by the model
+    # whose rule needs them: a test file adds those of the models it loads; when cases are
+    # merged, only series in every member's background are kept
+    background: dict[str, list[dict]] = field(default_factory=dict)
     every: int = 1  # minutes between rule evaluations (``eval_every``): the file's evaluation_interval
 
 
@@ -272,7 +286,7 @@ class Scenario:
         short_end = pre + short + f + self.window + 3
 
         def series(profile):
-            return [{"series": series_text(f_.labels), "values": f_.samples(profile, e, lead)} for f_ in self.feeds]
+            return [{"series": f_.text, "values": f_.samples(profile, e, lead)} for f_ in self.feeds]
 
         return [
             Case("fires when the condition holds longer than for",

@@ -5,7 +5,9 @@ Run by hand (nice -n 10 on a shared machine):
                                    [--server-side-apply] [--test-rules]
 Each render is the command line in a fresh process (``PY -m modeldash render``), so a baseline
 checkout's interpreter can be measured with the same script. Peak is GNU time's max RSS; cpu_s
-its user + system time (what to compare when the machine is shared and wall time is noise).
+its user + system time (what to compare when the machine is shared and wall time is noise);
+``--test-rules`` adds the promtool test files' count and largest sizes, and ``modeldash test-rules``'
+wall and CPU time (promtool's children included) and case count.
 """
 from __future__ import annotations
 
@@ -64,10 +66,17 @@ def measure(python: str, generator: str, n: int, ssa: bool, test_rules: bool) ->
                    alert_rules=alerts, recording_rules=records, rule_groups=groups,
                    largest_file_kb=round(max(p.stat().st_size for p in files) / 1024))
         if test_rules:
+            tests = sorted((out / "prometheus" / "tests").glob("*.yaml"))
+            rules = sorted((out / "prometheus" / "tests" / "rules").glob("*.yaml"))
+            row.update(test_files=len(tests), largest_test_kb=round(max(p.stat().st_size for p in tests) / 1024),
+                       largest_test_rules_kb=round(max(p.stat().st_size for p in rules) / 1024))
             t0 = time.perf_counter()
-            tr = subprocess.run([python, "-m", "modeldash", "test-rules", str(out)], capture_output=True, text=True)
+            tr = subprocess.run(["/usr/bin/time", "-f", "cpu=%U+%S", python, "-m", "modeldash", "test-rules", str(out)],
+                                capture_output=True, text=True)
             cases = _CASES.search(tr.stdout)
+            cpu = re.search(r"cpu=([\d.]+)\+([\d.]+)", tr.stderr)
             row.update(test_rules_s=round(time.perf_counter() - t0, 1), test_rules_rc=tr.returncode,
+                       test_rules_cpu_s=round(float(cpu.group(1)) + float(cpu.group(2)), 1) if cpu else None,
                        test_cases=int(cases.group(1)) if cases else None)
         return row
 

@@ -7,9 +7,10 @@ Files (relative to the output folder):
   alerts/notification-policy.json  the policy subtree modeldash owns (grafted by the sync)
   alerts/grafana-alerting.yaml      the same for Grafana's file provisioning (sidecar)
   prometheus/rules.yaml             alerting + recording rules (rule_files / promtool check rules)
-  prometheus/tests/<Alert>.yaml     promtool unit tests, one file per alert name
-  prometheus/tests/rules/<Alert>.yaml  the rules that test file loads: its alert's and the
-                                    recording rules they read (not the whole fleet's)
+  prometheus/tests/<Alert>[.<ns>.<model>].yaml  promtool unit tests, one file per chunk of an
+                                    alert's models (alerts/test_shards.py; small fleets: per alert)
+  prometheus/tests/rules/<same>.yaml  the rules that test file loads: its chunk's alert rules and
+                                    the recording rules they read (not the whole fleet's)
   alertmanager/alertmanager.yaml    routing for the kube-prometheus-stack path (amtool check-config)
 """
 from __future__ import annotations
