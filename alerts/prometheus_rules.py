@@ -7,7 +7,11 @@ one file per chunk of an alert's models (``test_shards``), each loading only tha
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from dataclasses import dataclass
+
+import orjson
 
 from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template, render_template
 from modeldash.alerts.recording_rules import recording_rules
@@ -122,18 +126,26 @@ def promtool_test_rules(spec, defs: list[AlertDefinition] | None = None) -> dict
     return _suite(spec, defs)[1]
 
 
-def promtool_suite(spec, defs: list[AlertDefinition] | None = None) -> tuple[dict[str, dict], dict[str, dict]]:
-    """``(promtool_tests, promtool_test_rules)`` built together (what render writes)."""
-    return _suite(spec, defs)
+def promtool_suite(spec, defs: list[AlertDefinition] | None = None, shapes: list | None = None
+                   ) -> tuple[dict[str, dict], dict[str, dict]]:
+    """``(promtool_tests, promtool_test_rules)`` built together (what render writes): the cases of
+    each shape's representative only (``rule_shapes``, computed here unless given)."""
+    return _suite(spec, defs, shapes)
 
 
-def _suite(spec, defs) -> tuple[dict[str, dict], dict[str, dict]]:
-    defs = alert_definitions(spec) if defs is None else defs
-    by_name: dict[str, list[AlertDefinition]] = defaultdict(list)
-    for d in defs:
-        by_name[d.name].append(d)
+def _recording_index(spec) -> "_RecordingIndex":
     # model:* recordings, then the SLO ones (some read others: one group keeps that order)
-    recordings = _RecordingIndex(recording_rules(spec) + [r for m in spec.models for r in slo_recording_rules(spec, m)])
+    return _RecordingIndex(recording_rules(spec) + [r for m in spec.models for r in slo_recording_rules(spec, m)])
+
+
+def _suite(spec, defs, shapes=None) -> tuple[dict[str, dict], dict[str, dict]]:
+    defs = alert_definitions(spec) if defs is None else defs
+    recordings = _recording_index(spec)
+    if shapes is None:
+        shapes = rule_shapes(spec, defs, recordings)
+    by_name: dict[str, list[AlertDefinition]] = defaultdict(list)
+    for shape in shapes:  # the representatives, in catalogue order
+        by_name[shape.representative.name].append(shape.representative)
     files: dict[str, dict] = {}
     rules: dict[str, dict] = {}
     for name in sorted(by_name):
@@ -237,6 +249,91 @@ def _rules_for(own: list[AlertDefinition], index: _RecordingIndex) -> dict:
     groups = [{"name": "recording", "rules": [r.as_prometheus() for r in recs]}] if recs else []
     groups.append({"name": own[0].name, "rules": [prometheus_alert_rule(d) for d in own]})
     return {"groups": groups}
+
+
+# --------------------------------------------------------------------------- rule shapes
+
+
+@dataclass
+class Shape:
+    """Definitions whose rules (and the recordings they read) are one template: equal after each
+    one's identity strings (model, namespace, inference service) are replaced by placeholders.
+    promtool tests the representative, the first member by (alert, namespace, model, key)."""
+    representative: AlertDefinition
+    members: list[AlertDefinition]
+
+
+_ROLES = ("M", "N", "I")  # model, namespace, inference service
+
+
+def _identity(d: AlertDefinition, isvc: dict[str, str]) -> tuple[str, ...]:
+    return (d.model or "", d.namespace or "", isvc.get(d.model, "") if d.model else "")
+
+
+def _substitute(text: str, pairs: dict[str, str]) -> str:
+    """Every token of ``pairs`` replaced at once, longest first (a token inside another is not cut)."""
+    pairs = {k: v for k, v in pairs.items() if k}
+    if not pairs:
+        return text
+    pattern = "|".join(re.escape(k) for k in sorted(pairs, key=lambda k: (-len(k), k)))
+    return re.sub(pattern, lambda m: pairs[m.group(0)], text)
+
+
+def _placeholders(ident: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for role, token in zip(_ROLES, ident):
+        if token:
+            out.setdefault(token, f"\x00{role}\x00")  # NUL never occurs in the JSON text of a rule
+    return out
+
+
+def _rule_text(d: AlertDefinition, index: "_RecordingIndex") -> str:
+    """What one definition's test exercises: its alert rule and the recordings it reads."""
+    own = _rules_for([d], index)
+    return orjson.dumps([d.name, d.layer, d.severity, d.op, d.threshold, d.for_, d.key, d.value_format,
+                         d.scenario.step, own["groups"]], option=orjson.OPT_SORT_KEYS).decode()
+
+
+def rule_shapes(spec, defs: list[AlertDefinition], index: "_RecordingIndex | None" = None) -> list[Shape]:
+    """The definitions grouped by rule shape, in catalogue order of their representatives.
+
+    Two definitions share a shape when their texts (``_rule_text``) are equal with each one's own
+    identity tokens as placeholders, and the representative's text with its tokens swapped for
+    the member's (and back) is exactly the member's: a name that occurs elsewhere in a rule
+    (a model called ``predictor``) cannot merge two different rules. A definition without a
+    scenario has nothing to test and stays its own shape."""
+    index = index or _recording_index(spec)
+    isvc = {m.name: m.isvc for m in spec.models}
+    shapes: list[Shape] = []
+    by_sig: dict[str, list[tuple[Shape, str, tuple]]] = defaultdict(list)
+    for d in sorted(defs, key=lambda d: (d.name, d.namespace or "", d.model or "", d.key)):
+        if d.scenario is None:
+            shapes.append(Shape(d, [d]))
+            continue
+        ident = _identity(d, isvc)
+        text = _rule_text(d, index)
+        sig = _substitute(text, _placeholders(ident))
+        for shape, rep_text, rep_ident in by_sig[sig]:
+            swap = {a: b for a, b in zip(rep_ident, ident) if a}
+            back = {b: a for a, b in swap.items()}
+            if (len(back) == len(swap) and _substitute(rep_text, swap) == text
+                    and _substitute(text, back) == rep_text):
+                shape.members.append(d)
+                break
+        else:
+            shape = Shape(d, [d])
+            shapes.append(shape)
+            by_sig[sig].append((shape, text, ident))
+    order = {id(d): i for i, d in enumerate(defs)}
+    return sorted(shapes, key=lambda s: order[id(s.representative)])
+
+
+def shape_summary(shapes: list[Shape]) -> dict:
+    """For the render manifest: how many rules the tests cover in how many shapes, and each
+    shared shape's representative (its title) with its member count."""
+    tested = [s for s in shapes if s.representative.scenario is not None]
+    return {"rules": sum(len(s.members) for s in tested), "shapes": len(tested),
+            "shared": {s.representative.title: len(s.members) for s in tested if len(s.members) > 1}}
 
 
 def count_cases(tests: dict[str, dict]) -> int:

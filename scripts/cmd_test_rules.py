@@ -7,7 +7,9 @@ checks ``OUT/prometheus/rules.yaml``, runs them all and sums the results per ale
 
 promtool takes many test files in one run, so the files are packed into a few runs per core
 (largest first onto the lightest run), not one process per file: a 1,000-model fleet writes
-hundreds of medium-sized files.
+hundreds of medium-sized files. Only one representative per rule shape is tested (rules equal
+up to the model's identity strings, ``alerts/prometheus_rules.rule_shapes``); the render
+manifest's ``promtool_shapes`` says how many rules those tests cover.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import click
 import yaml
 
 from modeldash.scripts.errors import BadInput
+from modeldash.scripts.render import read_manifest
 from modeldash.scripts.serialise import loads_yaml
 
 _FAILED_NAME = re.compile(r"^\s+name: (.*),\s*$")
@@ -179,7 +182,9 @@ def test_rules(out_dir: Path, promtool: str | None, jobs: int | None, verbose: b
     total = sum(r.cases for r in results)
     failed = sum(len(r.failed) for r in results)
     files = sum(r.files for r in results)
-    click.echo(f"{len(results)} alerts, {total} test cases, {failed} failed "
+    shapes = read_manifest(out_dir).get("promtool_shapes") or {}
+    covering = f" covering {shapes['rules']} rules ({shapes['shapes']} shapes)" if "rules" in shapes else ""
+    click.echo(f"{len(results)} alerts, {total} test cases{covering}, {failed} failed "
                f"({files} test files in {runs} promtool runs, {time.monotonic() - started:.1f}s)")
     if not rules_ok or failed or not results:
         sys.exit(EXIT_FINDINGS)

@@ -7,8 +7,9 @@ Files (relative to the output folder):
   alerts/notification-policy.json  the policy subtree modeldash owns (grafted by the sync)
   alerts/grafana-alerting.yaml      the same for Grafana's file provisioning (sidecar)
   prometheus/rules.yaml             alerting + recording rules (rule_files / promtool check rules)
-  prometheus/tests/<Alert>[.<ns>.<model>].yaml  promtool unit tests, one file per chunk of an
-                                    alert's models (alerts/test_shards.py; small fleets: per alert)
+  prometheus/tests/<Alert>[.<ns>.<model>].yaml  promtool unit tests of one representative per
+                                    rule shape (manifest: promtool_shapes), one file per chunk of
+                                    an alert's shapes (alerts/test_shards.py; small fleets: per alert)
   prometheus/tests/rules/<same>.yaml  the rules that test file loads: its chunk's alert rules and
                                     the recording rules they read (not the whole fleet's)
   alertmanager/alertmanager.yaml    routing for the kube-prometheus-stack path (amtool check-config)
@@ -61,13 +62,17 @@ def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
         ctx.summary.append(f"alerts: {len(defs)} rules in {n_groups} groups"
                            + (f", {len(skipped)} skipped (see manifest)" if skipped else ""))
         return
-    tests, test_rules = A.promtool_suite(spec, defs)
+    shapes = A.rule_shapes(spec, defs)  # one test per rule shape (prometheus_rules.Shape)
+    covered = ctx.manifest["promtool_shapes"] = A.shape_summary(shapes)
+    tests, test_rules = A.promtool_suite(spec, defs, shapes)
+    del shapes
     cases = A.count_cases(tests)
     for name in list(tests):
         yield _file(ctx, f"{PROM_TESTS_DIR}/{name}.yaml", tests.pop(name), dumps_json_bytes)
         yield _file(ctx, f"{PROM_TESTS_DIR}/{A.TEST_RULES_DIR}/{name}.yaml", test_rules.pop(name), dumps_json_bytes)
     ctx.summary.append(
-        f"alerts: {len(defs)} rules in {n_groups} groups, {cases} promtool test cases"
+        f"alerts: {len(defs)} rules in {n_groups} groups, {cases} promtool test cases covering "
+        f"{covered['rules']} rules ({covered['shapes']} shapes)"
         + (f", {len(skipped)} skipped (see manifest)" if skipped else "")
     )
 
