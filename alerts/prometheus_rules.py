@@ -144,8 +144,9 @@ def _suite(spec, defs, shapes=None) -> tuple[dict[str, dict], dict[str, dict]]:
     if shapes is None:
         shapes = rule_shapes(spec, defs, recordings)
     by_name: dict[str, list[AlertDefinition]] = defaultdict(list)
-    for shape in shapes:  # the representatives, in catalogue order
-        by_name[shape.representative.name].append(shape.representative)
+    for shape in shapes:  # the tested representatives, in catalogue order
+        if shape.representative.scenario is not None:
+            by_name[shape.representative.name].append(shape.representative)
     files: dict[str, dict] = {}
     rules: dict[str, dict] = {}
     for name in sorted(by_name):
@@ -258,7 +259,8 @@ def _rules_for(own: list[AlertDefinition], index: _RecordingIndex) -> dict:
 class Shape:
     """Definitions whose rules (and the recordings they read) are one template: equal after each
     one's identity strings (model, namespace, inference service) are replaced by placeholders.
-    promtool tests the representative, the first member by (alert, namespace, model, key)."""
+    promtool tests the representative: the first member by (alert, namespace, model, key) that
+    has a scenario (the catalogue gives some alerts' cases to one model per threshold only)."""
     representative: AlertDefinition
     members: list[AlertDefinition]
 
@@ -291,7 +293,7 @@ def _rule_text(d: AlertDefinition, index: "_RecordingIndex") -> str:
     """What one definition's test exercises: its alert rule and the recordings it reads."""
     own = _rules_for([d], index)
     return orjson.dumps([d.name, d.layer, d.severity, d.op, d.threshold, d.for_, d.key, d.value_format,
-                         d.scenario.step, own["groups"]], option=orjson.OPT_SORT_KEYS).decode()
+                         own["groups"]], option=orjson.OPT_SORT_KEYS).decode()
 
 
 def rule_shapes(spec, defs: list[AlertDefinition], index: "_RecordingIndex | None" = None) -> list[Shape]:
@@ -300,16 +302,13 @@ def rule_shapes(spec, defs: list[AlertDefinition], index: "_RecordingIndex | Non
     Two definitions share a shape when their texts (``_rule_text``) are equal with each one's own
     identity tokens as placeholders, and the representative's text with its tokens swapped for
     the member's (and back) is exactly the member's: a name that occurs elsewhere in a rule
-    (a model called ``predictor``) cannot merge two different rules. A definition without a
-    scenario has nothing to test and stays its own shape."""
+    (a model called ``predictor``) cannot merge two different rules. A shape none of whose
+    members has a scenario is not tested."""
     index = index or _recording_index(spec)
     isvc = {m.name: m.isvc for m in spec.models}
     shapes: list[Shape] = []
     by_sig: dict[str, list[tuple[Shape, str, tuple]]] = defaultdict(list)
     for d in sorted(defs, key=lambda d: (d.name, d.namespace or "", d.model or "", d.key)):
-        if d.scenario is None:
-            shapes.append(Shape(d, [d]))
-            continue
         ident = _identity(d, isvc)
         text = _rule_text(d, index)
         sig = _substitute(text, _placeholders(ident))
@@ -319,6 +318,11 @@ def rule_shapes(spec, defs: list[AlertDefinition], index: "_RecordingIndex | Non
             if (len(back) == len(swap) and _substitute(rep_text, swap) == text
                     and _substitute(text, back) == rep_text):
                 shape.members.append(d)
+                if shape.representative.scenario is None and d.scenario is not None:
+                    shape.representative = d
+                    for i, entry in enumerate(by_sig[sig]):
+                        if entry[0] is shape:
+                            by_sig[sig][i] = (shape, text, ident)
                 break
         else:
             shape = Shape(d, [d])
