@@ -53,14 +53,22 @@ def test_generated_promtool_tests_all_pass_and_report_per_alert(rendered, test_r
     assert test_rules_run.exit_code == 0, test_rules_run.output
     tests = A.promtool_tests(example_spec)
     total = A.count_cases(tests)
-    assert f"{len(tests)} alerts, {total} test cases, 0 failed" in test_rules_run.output
+    defs = A.alert_definitions(example_spec)
+    shapes = A.rule_shapes(example_spec, defs)
+    covered = A.shape_summary(shapes)
+    assert (f"{len(tests)} alerts, {total} test cases covering {covered['rules']} rules "
+            f"({covered['shapes']} shapes), 0 failed") in test_rules_run.output
     for name, doc in tests.items():
         assert f"pass  {name}" in test_rules_run.output
         assert f"{len(doc['tests'])} cases" in test_rules_run.output
-    # every Prometheus alert has: fires after for, quiet below, quiet for a short breach, quiet healthy
-    defs = A.alert_definitions(example_spec)
+    # every rule of the same shape as a tested one (its namespace's twin) is covered by that test
+    represented = {id(m): s.representative for s in shapes for m in s.members}
+    assert all(represented[id(d)].scenario is not None for d in defs if d.name != "ModelMonitoringJobStale")
+    # every tested Prometheus alert has: fires after for, quiet below, quiet for a short breach, quiet healthy
     tested_shapes = {(d.name, d.labels.get("job"), d.threshold) for d in defs if d.scenario is not None}
     for d in defs:
+        if represented[id(d)] is not d and d.scenario is not None:
+            continue  # another member of its shape carries the cases
         if d.scenario is None:
             # staleness rules differ between models only in the model label: one model per shape is tested
             assert d.name == "ModelMonitoringJobStale" and (d.name, d.labels["job"], d.threshold) in tested_shapes

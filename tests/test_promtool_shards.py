@@ -1,8 +1,9 @@
 """promtool test files split per chunk of an alert's models (alerts/test_shards.py): bounded
 whatever the fleet, stable when a model is added, and still passing on the real promtool.
-(~30 s: a 1,000-model suite, two 300-model ones, one promtool run of a 4-model fleet)"""
+(~30 s: four 1,000-model suites, one promtool run of a 4-model fleet)"""
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 from types import SimpleNamespace
@@ -46,11 +47,16 @@ def test_chunks_are_bounded_and_a_new_unit_changes_at_most_two():
 def test_test_files_stay_bounded_at_1000_models():
     spec = load_spec_data(spread_fleet(1000), "big.yaml")
     defs = A.alert_definitions(spec)
-    tests, rules = A.promtool_suite(spec, defs)
-    assert set(tests) == set(rules) and len(tests) < 400  # chunks of models, not a file per model
+    shapes = A.rule_shapes(spec, defs)
+    tests, rules = A.promtool_suite(spec, defs, shapes)
+    assert set(tests) == set(rules) and len(tests) < 60  # a shape's representative, not every model
     assert max(len(orjson.dumps(d)) for d in tests.values()) < 1_000_000
     assert max(len(orjson.dumps(d)) for d in rules.values()) < 600_000
-    tested = {d.title for d in defs if d.scenario is not None}
+    tested = {s.representative.title for s in shapes if s.representative.scenario is not None}
+    # every definition with cases is tested or shares the shape of a tested one
+    covered = {id(d) for s in shapes if s.representative.scenario is not None for d in s.members}
+    assert all(id(d) in covered for d in defs if d.scenario is not None)
+    assert A.shape_summary(shapes)["rules"] > 15 * len(tested)
     seen: dict[str, str] = {}
     for stem, doc in tests.items():
         assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", stem), stem  # a safe file name
@@ -65,25 +71,24 @@ def test_test_files_stay_bounded_at_1000_models():
         for title in _titles(doc):  # every definition's cases live in one chunk
             assert seen.setdefault(title, chunk) == chunk, title
     assert set(seen) == tested
-    # fleet-wide alerts stay in one file; a per-model alert is cut into several
     assert [s for s in tests if s.startswith("HighNodeCPUUsage")] == ["HighNodeCPUUsage"]
-    assert len([s for s in tests if s.split(".")[0] == "ModelDriftHigh"]) > 10
 
 
-def test_adding_a_model_changes_few_test_files():
-    def suite(n):
-        tests, rules = A.promtool_suite(load_spec_data(spread_fleet(n), "f.yaml"))
+def test_adding_a_model_changes_no_test_file_unless_it_brings_a_new_shape():
+    def suite(data):
+        tests, rules = A.promtool_suite(load_spec_data(data, "f.yaml"))
         return {stem: orjson.dumps([doc, rules[stem]]) for stem, doc in tests.items()}
 
-    before, after = suite(300), suite(301)
+    data = spread_fleet(1000)
+    before = suite(data)
+    clone = {**copy.deepcopy(data["models"][1]), "name": "m1000-clone"}  # model 1001, an existing shape
+    assert suite({**data, "models": data["models"] + [clone]}) == before
+    # a model of its own latency threshold: only the latency alerts' files change, by its test
+    own = {**clone, "thresholds": {"latency_p95": {"warning": "123ms"}}}
+    after = suite({**data, "models": data["models"] + [own]})
     changed = {s for s in before.keys() | after.keys() if before.get(s) != after.get(s)}
-    new_model = load_spec_data(spread_fleet(301), "f.yaml").models[300].name
-    names = {s.split(".")[0] for s in after if new_model.encode() in after[s]}
-    # each of the model's alerts: the chunk it joins; a chunk cut at MAX (rare) may move the
-    # next cut of the same alert (here ModelErrorRateHigh: one chunk renamed)
-    assert names and len(changed) <= 2 * len(names), sorted(changed)
-    assert {s.split(".")[0] for s in changed} == names
-    assert len(before) > 5 * len(changed)
+    assert changed and {s.split(".")[0] for s in changed} == {"ModelLatencyP95High"}, sorted(changed)
+    assert all(b"m1000-clone" in after[s] for s in changed)
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool missing")  # `make test` installs it
@@ -105,6 +110,7 @@ def test_sharded_suite_passes_promtool_and_reports_per_alert(tmp_path, monkeypat
     result = CliRunner().invoke(main, ["test-rules", str(out)])
     assert result.exit_code == 0, result.output
     alerts = {stem.split(".")[0] for stem in tests}
-    assert f"{len(alerts)} alerts, {A.count_cases(tests)} test cases, 0 failed ({len(tests)} test files" in result.output
+    assert f"{len(alerts)} alerts, {A.count_cases(tests)} test cases covering " in result.output
+    assert f", 0 failed ({len(tests)} test files" in result.output
     drift = [s for s in tests if s.split(".")[0] == "ModelDriftHigh"]
     assert len(drift) > 1 and f"in {len(drift)} files" in result.output
