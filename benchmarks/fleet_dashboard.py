@@ -24,10 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from recording_rules import _head_series as head_series, fleet_of, simulator_process, timed  # sibling benchmark
+from recording_rules import (  # sibling benchmark
+    _head_series as head_series, fleet_of, simulated_fleet_args, simulator_process, timed)
 
 from modeldash.alerts.build import prometheus_rules
-from modeldash.alerts.prometheus_rules import RECORDING_GROUP
+from modeldash.alerts.sharding import RECORDING_GROUP
 from modeldash.dashboards.build import build_dashboards
 from modeldash.scripts.live_lint import DEFAULT_MACROS, iter_panels, substitute_macros, substitute_variables
 from modeldash.scripts.prometheus_client_http import query
@@ -38,18 +39,14 @@ ALL = {v: ".*" for v in ("team", "namespace", "backend", "cluster")}
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", type=int, default=1000)
-    ap.add_argument("--minutes", type=float, default=3.0, help="data to collect before querying")
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--interval", default="30s", help="scrape and rule evaluation interval")
+    ap = simulated_fleet_args(__doc__, models=1000, minutes=3.0, runs=5, interval="30s")
     ap.add_argument("--rules", choices=("recording", "all"), default="recording")
     args = ap.parse_args(argv)
 
     spec, data = fleet_of(args.models)
     rules = prometheus_rules(spec)
     if args.rules == "recording":
-        rules["groups"] = [g for g in rules["groups"] if g["name"] == RECORDING_GROUP]
+        rules["groups"] = [g for g in rules["groups"] if g["name"].startswith(RECORDING_GROUP)]  # sharded per namespace
     for group in rules["groups"]:
         group["interval"] = args.interval
     n_rules = sum(len(g["rules"]) for g in rules["groups"])

@@ -109,12 +109,18 @@ def run_panel(url: str, exprs: list[str], start: float, end: float, step: int) -
     return out
 
 
+def simulated_fleet_args(doc: str, models: int, minutes: float, runs: int, interval: str) -> argparse.ArgumentParser:
+    """The options every simulated-fleet query benchmark takes (with its own defaults)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--models", type=int, default=models)
+    ap.add_argument("--minutes", type=float, default=minutes, help="data to collect before querying")
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument("--interval", default=interval, help="scrape and rule evaluation interval")
+    return ap
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", type=int, default=200)
-    ap.add_argument("--minutes", type=float, default=5.0, help="data to collect before querying")
-    ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--interval", default="5s", help="scrape and rule evaluation interval")
+    ap = simulated_fleet_args(__doc__, models=200, minutes=5.0, runs=7, interval="5s")
     ap.add_argument("--step", type=int, default=15, help="query_range step in seconds")
     args = ap.parse_args(argv)
 

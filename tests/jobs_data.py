@@ -81,3 +81,16 @@ def fraud_baseline(root, name: str):
                                        "--prediction-column", "prediction", "-o", str(out)])
     assert result.exit_code == 0, result.output
     return out
+
+
+def fraud_two_hours(root, train_rows: int, rows_per_hour: int, shift: float) -> pa.Table:
+    """Training data in ``root/train.parquet`` and two hours of production, the second one
+    drifted by ``shift`` with an unseen country: what the drift tests and engine tests read."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(fraud_table(train_rows, seed=1), root / "train.parquet")
+    first = fraud_table(rows_per_hour, seed=2, start=T0, id_prefix="a")
+    second = fraud_table(rows_per_hour, seed=3, shift=shift, start=T0 + timedelta(hours=1), id_prefix="b",
+                         countries=("DE", "FR", "US", "XX"))
+    return pa.concat_tables([first, second])
+

@@ -11,7 +11,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
-from jobs_data import T0, fraud_baseline, fraud_table, price_table, to_sql
+from jobs_data import T0, fraud_baseline, fraud_table, fraud_two_hours, price_table, to_sql
 from jobs_servers import free_port, postgres_url, prometheus, pushgateway  # noqa: F401 (fixtures)
 from modeldash.dashboards.build import build_dashboards
 from modeldash.datasources import metrics as m
@@ -24,11 +24,7 @@ END = (T0 + timedelta(hours=2)).isoformat()
 def data(tmp_path_factory):
     """Training data, its baseline, and two hours of production (the second hour drifted)."""
     root = tmp_path_factory.mktemp("drift")
-    pq.write_table(fraud_table(4000, seed=1), root / "train.parquet")
-    first = fraud_table(1500, seed=2, start=T0, id_prefix="a")
-    second = fraud_table(1500, seed=3, shift=0.6, start=T0 + timedelta(hours=1), id_prefix="b",
-                         countries=("DE", "FR", "US", "XX"))
-    prod = pa.concat_tables([first, second])
+    prod = fraud_two_hours(root, 4000, 1500, shift=0.6)
     pcsv.write_csv(prod, root / "prod.csv")
     pq.write_table(prod, root / "prod.parquet")
     return root, prod

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from jobs_data import T0, fraud_baseline, fraud_table, to_sql
+from jobs_data import T0, fraud_baseline, fraud_two_hours, to_sql
 from jobs_servers import postgres_url, pushgateway  # noqa: F401 (fixtures)
 from modeldash.instrumentation.sql_pushdown import FeatureBins, Window, drift_query, duckdb_drift_query
 
@@ -44,11 +44,7 @@ def _awkward(table: pa.Table) -> pa.Table:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("engines")
-    pq.write_table(fraud_table(3000, seed=1), root / "train.parquet")
-    first = fraud_table(800, seed=2, start=T0, id_prefix="a")
-    second = fraud_table(800, seed=3, shift=0.5, start=T0 + timedelta(hours=1), id_prefix="b",
-                         countries=("DE", "FR", "US", "XX"))
-    prod = _awkward(pa.concat_tables([first, second]))
+    prod = _awkward(fraud_two_hours(root, 3000, 800, shift=0.5))
     pq.write_table(prod, root / "prod.parquet", row_group_size=300)
     pcsv.write_csv(prod, root / "prod.csv")
     return root, prod
