@@ -4,7 +4,8 @@ Run by hand (nice -n 10 on a shared machine):
   python benchmarks/scale_table.py [--python PY] [--generator fleet|spread] [--sizes 30,100,1000]
                                    [--server-side-apply] [--test-rules]
 Each render is the command line in a fresh process (``PY -m modeldash render``), so a baseline
-checkout's interpreter can be measured with the same script. Peak is GNU time's max RSS; cpu_s
+checkout's interpreter can be measured with the same script. Peak is GNU time's max RSS (the
+largest process), peak_pss_all_mb the sampled sum over the render's processes; cpu_s
 its user + system time (what to compare when the machine is shared and wall time is noise);
 ``--test-rules`` adds the promtool test files' count and largest sizes, and ``modeldash test-rules``'
 wall and CPU time (promtool's children included) and case count.
@@ -24,6 +25,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fleet import GENERATORS  # noqa: E402
+from proc_memory import sample_peak_memory  # noqa: E402
 
 _CASES = re.compile(r"(\d+) test cases")
 
@@ -50,13 +52,17 @@ def measure(python: str, generator: str, n: int, ssa: bool, test_rules: bool) ->
         spec.write_text(yaml.safe_dump(data, sort_keys=False))
         out = Path(tmp) / "out"
         t0 = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "peak_kb=%M cpu=%U+%S", python, "-m", "modeldash", "render", str(spec),
-                               "-o", str(out)], capture_output=True, text=True)
+        run = subprocess.Popen(["/usr/bin/time", "-f", "peak_kb=%M cpu=%U+%S", python, "-m", "modeldash", "render",
+                                str(spec), "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        pss_kb, rss_kb = sample_peak_memory(run)  # over the render's lanes (forked processes) too
+        stdout, stderr = run.communicate()
+        proc = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
         wall = time.perf_counter() - t0
         peak = re.search(r"peak_kb=(\d+) cpu=([\d.]+)\+([\d.]+)", proc.stderr)
         row = {"generator": generator, "models": n, "server_side_apply": ssa, "wall_s": round(wall, 1),
                "cpu_s": round(float(peak.group(2)) + float(peak.group(3)), 1) if peak else None,
-               "peak_mb": round(int(peak.group(1)) / 1024) if peak else None}
+               "peak_mb": round(int(peak.group(1)) / 1024) if peak else None,  # the largest process
+               "peak_pss_all_mb": round(pss_kb / 1024), "peak_rss_all_mb": round(rss_kb / 1024)}
         if proc.returncode:
             row["refused"] = (proc.stderr.strip().splitlines() or ["?"])[0][:200]
             return row

@@ -183,6 +183,21 @@ class ManifestLint:
                 else:
                     self._seen[key] = rel
 
+    def absorb(self, earlier: "ManifestLint") -> None:
+        """Merge the lint of files another render process wrote before this one's (in tree
+        order): the same problems, duplicates across both included, as one pass would find."""
+        self.problems[:0] = earlier.problems
+        self._manifests[:0] = earlier._manifests
+        if self._kustomization is None:
+            self._kustomization = earlier._kustomization
+        seen = dict(earlier._seen)
+        for key, rel in self._seen.items():
+            if key in seen:
+                self.problems.append(f"{rel}: {key[1]} {key[3]} is also defined in {seen[key]}")
+            else:
+                seen[key] = rel
+        self._seen = seen
+
     def finish(self) -> list[str]:
         if self._manifests:
             return self.problems + _kustomization_problems(self._kustomization, sorted(self._manifests))

@@ -77,6 +77,16 @@ class TreeLint:
             self.problems.append(Problem(uid, "", f"uid also used by dashboard {self._uids[uid]!r}"))
         self._uids[uid] = board.get("title", "")
 
+    def absorb(self, earlier: "TreeLint") -> None:
+        """Merge the lint of files another render process wrote before this one's."""
+        self.problems[:0] = earlier.problems
+        for uid, title in self._uids.items():
+            if uid in earlier._uids:
+                self.problems.append(Problem(uid, "", f"uid also used by dashboard {earlier._uids[uid]!r}"))
+        self._uids = {**earlier._uids, **self._uids}
+        self._k8s.absorb(earlier._k8s)
+        self._for_warnings = {**earlier._for_warnings, **self._for_warnings}
+
     def finish(self) -> list[Problem]:
         return sorted(self.problems + [Problem("k8s", "", reason) for reason in self._k8s.finish()])
 

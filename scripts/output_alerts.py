@@ -16,6 +16,7 @@ Files (relative to the output folder):
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 from modeldash.alerts import build as A
@@ -32,9 +33,31 @@ PROM_TESTS_DIR = "prometheus/tests"
 ALERTMANAGER = "alertmanager/alertmanager.yaml"
 
 
-def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
-    """The family's files, each serialised and handed on as soon as it is built: the large
-    documents (rule groups, the promtool suite) are dropped before the next one is built."""
+@dataclass
+class AlertParts:
+    """What the summary line needs from the family's steps, which may run in two processes
+    (``render.render_to``): merged by ``absorb`` before ``alert_summary`` writes the line."""
+
+    rules: int = 0
+    groups: int | None = None  # set by the rules step (None: alerting disabled)
+    skipped: int = 0
+    cases: int | None = None  # set by the tests step (None: no promtool tests written)
+    covered: dict | None = None
+
+    def absorb(self, earlier: "AlertParts") -> None:
+        for name in ("groups", "cases", "covered"):
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(earlier, name))
+        self.rules, self.skipped = max(self.rules, earlier.rules), max(self.skipped, earlier.skipped)
+
+
+def _parts(ctx: RenderContext) -> AlertParts:
+    return ctx.parts.setdefault("alerts", AlertParts())
+
+
+def alert_rule_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
+    """The family's rule files, each serialised and handed on as soon as it is built: the large
+    documents (rule groups) are dropped before the next one is built."""
     spec = ctx.spec
     defs, skipped = ctx.catalog
     if not defs:
@@ -50,7 +73,8 @@ def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
     # the API groups are the file document's rules, reshaped (each rule is built once)
     groups = A.grafana_rule_groups(spec, defs, file_groups=ctx.grafana_alerting["groups"])
     ctx.done_with("grafana_alerting", "prometheus_rules")
-    n_groups = len(groups)
+    parts = _parts(ctx)
+    parts.rules, parts.groups, parts.skipped = len(defs), len(groups), len(skipped)
     yield _file(ctx, GRAFANA_GROUPS, groups, dumps_json_bytes)
     del groups
     yield _file(ctx, CONTACT_POINTS, A.contact_points(spec), dumps_json)
@@ -58,23 +82,37 @@ def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
     am = A.alertmanager_config(spec, defs)
     if am:
         yield _file(ctx, ALERTMANAGER, am, dumps_yaml)
-    if not selected(f"{PROM_TESTS_DIR}/", ctx.only):  # --only without prometheus-rules: no tests to build
-        ctx.summary.append(f"alerts: {len(defs)} rules in {n_groups} groups"
-                           + (f", {len(skipped)} skipped (see manifest)" if skipped else ""))
+
+
+def alert_test_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
+    """The promtool tests: one per rule shape, each file with the rules it loads. They read
+    only the catalogue, so a large fleet's render builds them beside the rule files."""
+    spec = ctx.spec
+    defs, _skipped = ctx.catalog
+    if not defs or not selected(f"{PROM_TESTS_DIR}/", ctx.only):  # --only without prometheus-rules
         return
     shapes = A.rule_shapes(spec, defs)  # one test per rule shape (prometheus_rules.Shape)
     covered = ctx.manifest["promtool_shapes"] = A.shape_summary(shapes)
     tests, test_rules = A.promtool_suite(spec, defs, shapes)
     del shapes
-    cases = A.count_cases(tests)
+    parts = _parts(ctx)
+    parts.cases, parts.covered = A.count_cases(tests), covered
     for name in list(tests):
         yield _file(ctx, f"{PROM_TESTS_DIR}/{name}.yaml", tests.pop(name), dumps_json_bytes)
         yield _file(ctx, f"{PROM_TESTS_DIR}/{A.TEST_RULES_DIR}/{name}.yaml", test_rules.pop(name), dumps_json_bytes)
-    ctx.summary.append(
-        f"alerts: {len(defs)} rules in {n_groups} groups, {cases} promtool test cases covering "
-        f"{covered['rules']} rules ({covered['shapes']} shapes)"
-        + (f", {len(skipped)} skipped (see manifest)" if skipped else "")
-    )
+
+
+def alert_summary(ctx: RenderContext) -> Iterator[tuple[str, str]]:
+    """The family's summary line, once both steps ran (it writes no file)."""
+    parts = ctx.parts.get("alerts")
+    if parts is None or parts.groups is None:
+        return
+    line = f"alerts: {parts.rules} rules in {parts.groups} groups"
+    if parts.cases is not None:
+        line += (f", {parts.cases} promtool test cases covering "
+                 f"{parts.covered['rules']} rules ({parts.covered['shapes']} shapes)")
+    ctx.summary.append(line + (f", {parts.skipped} skipped (see manifest)" if parts.skipped else ""))
+    yield from ()
 
 
 def _file(ctx: RenderContext, rel: str, obj, dump) -> tuple[str, str | bytes]:

@@ -5,6 +5,8 @@ and alerting ConfigMaps, PrometheusRules, and a PodMonitor/ServiceMonitor per mo
 Pushgateway's ServiceMonitor comes with the jobs, in ``k8s/jobs/``). ``provisioning/`` is the same content laid out as a plain Grafana's
 ``/etc/grafana/provisioning`` expects. ``k8s/kustomization.yaml`` is added by ``render.build_files``
 after every family ran (``kustomization_file``), so it lists other families' manifests too.
+The family runs in three steps (dashboards' copies, the alerting and rule manifests, then the
+deletion plan and summary over both) so that a render in lanes builds the first beside the second.
 """
 from __future__ import annotations
 
@@ -29,6 +31,10 @@ MANIFEST_KEY = "k8s"
 
 @dataclass
 class K8sRender:
+    """What the k8s family builds besides files, filled part by part: the dashboards' part and
+    the alerting part may run in two processes (``render.render_to``), merged by ``absorb``
+    before ``k8s_closing`` plans deletions over every object and writes the summary."""
+
     files: dict[str, str] = field(default_factory=dict)
     state: dict = field(default_factory=dict)
     summary: list[str] = field(default_factory=list)
@@ -36,6 +42,25 @@ class K8sRender:
     largest: tuple[str, int] | None = None  # (ConfigMap name, client-side apply bytes)
     objects: dict[str, dict] = field(default_factory=dict)  # the manifests by path, for lint
     manifests: int = 0
+    paths: set[str] = field(default_factory=set)  # every manifest's path
+    object_ids: set[str] = field(default_factory=set)  # kind/namespace/name, for the deletion plan
+    rule_uids: set[str] = field(default_factory=set)  # every Grafana alert rule's uid
+    rule_deletions: list[str] = field(default_factory=list)  # uids in this render's deleteRules
+
+    def absorb(self, earlier: "K8sRender") -> None:
+        """Merge a part built elsewhere that comes before this one in the tree (the dashboards'
+        ConfigMaps): the same totals, problems and largest ConfigMap as one pass would give."""
+        clash = self.paths & earlier.paths
+        if clash:
+            raise RuntimeError(f"two k8s objects both map to {min(clash)}")
+        self.paths |= earlier.paths
+        self.object_ids |= earlier.object_ids
+        self.rule_uids |= earlier.rule_uids
+        self.manifests += earlier.manifests
+        self.problems[:0] = earlier.problems
+        self.objects = {**earlier.objects, **self.objects}
+        if earlier.largest and (self.largest is None or earlier.largest[1] >= self.largest[1]):
+            self.largest = earlier.largest  # ties go to the earlier ConfigMap, as in one pass
 
 
 def _object_id(manifest: dict) -> str:
@@ -77,73 +102,88 @@ def k8s_tree(
     ``dashboards``: ``(uid, folder title, JSON text as in dashboards/)``; ``provisioning/``
     gets the same bytes, the ConfigMap the same dashboard as compact JSON.
     """
-    k = spec.kubernetes
-    alerting = alerting if alerting is not None else {"apiVersion": 1, "groups": []}  # None: dashboards only
-    paths: set[str] = set()
-    objects: set[str] = set()  # kind/namespace/name of every manifest, for the deletion plan
+    yield from k8s_dashboard_tree(spec, dashboards, out)
+    yield from k8s_alerting_tree(spec, alerting, prometheus_rules, previous, out)
+    yield from k8s_closing_tree(spec, previous, out)
 
-    def manifest(rel: str, m: dict) -> tuple[str, str, dict] | None:
-        """Measure and serialise one manifest (None when the k8s tree is off)."""
-        if not k.enabled:
-            return None
-        if rel in paths:
-            raise RuntimeError(f"two k8s objects both map to {rel}")
-        paths.add(rel)
-        objects.add(_object_id(m))
-        out.manifests += 1
-        # every object is measured (ConfigMaps, PrometheusRules, monitors): rule groups are
-        # sharded (alerts/sharding.py) so that generated groups never reach a limit
-        sizes = km.configmap_sizes(m)
-        applied = sizes[1]
-        if m["kind"] == "ConfigMap" and (out.largest is None or applied > out.largest[1]):
-            out.largest = (m["metadata"]["name"], applied)
-        shrink = "make the dashboard smaller" if "/dashboards/" in rel else "report it: generated groups are split to fit"
-        problem = km.size_problem(spec, m, rel, shrink, sizes)
-        if problem:
-            out.problems.append(problem)
-        # a PrometheusRule holds a whole rule group: JSON-compatible YAML (orjson), as rules.yaml
-        return rel, (dumps_yaml_json(m) if m["kind"] == "PrometheusRule" else dumps_yaml(m)), m
 
+def _manifest(spec: FleetSpec, out: K8sRender, rel: str, m: dict) -> tuple[str, str, dict] | None:
+    """Measure and serialise one manifest (None when the k8s tree is off)."""
+    if not spec.kubernetes.enabled:
+        return None
+    if rel in out.paths:
+        raise RuntimeError(f"two k8s objects both map to {rel}")
+    out.paths.add(rel)
+    out.object_ids.add(_object_id(m))
+    out.manifests += 1
+    # every object is measured (ConfigMaps, PrometheusRules, monitors): rule groups are
+    # sharded (alerts/sharding.py) so that generated groups never reach a limit
+    sizes = km.configmap_sizes(m)
+    applied = sizes[1]
+    if m["kind"] == "ConfigMap" and (out.largest is None or applied > out.largest[1]):
+        out.largest = (m["metadata"]["name"], applied)
+    shrink = "make the dashboard smaller" if "/dashboards/" in rel else "report it: generated groups are split to fit"
+    problem = km.size_problem(spec, m, rel, shrink, sizes)
+    if problem:
+        out.problems.append(problem)
+    # a PrometheusRule holds a whole rule group: JSON-compatible YAML (orjson), as rules.yaml
+    return rel, (dumps_yaml_json(m) if m["kind"] == "PrometheusRule" else dumps_yaml(m)), m
+
+
+def k8s_dashboard_tree(spec: FleetSpec, dashboards: Iterable[tuple[str, str, bytes]],
+                       out: K8sRender) -> Iterator[tuple[str, str | bytes, dict | None]]:
+    """Each dashboard's provisioning copy (the same bytes) and its sidecar ConfigMap."""
+    enabled = spec.kubernetes.enabled
     for uid, folder_title, text in dashboards:
         rel = f"{PROVISIONING}/dashboards/modeldash/{km.folder_directory(folder_title)}/{uid}.json"
         yield rel, text, None
-        if k.enabled and (item := manifest(f"{K8S}/dashboards/{uid}.yaml",
-                                           km.dashboard_configmap(spec, uid, folder_title, orjson.loads(text)))):
+        if enabled and (item := _manifest(spec, out, f"{K8S}/dashboards/{uid}.yaml",
+                                          km.dashboard_configmap(spec, uid, folder_title, orjson.loads(text)))):
             yield item
 
+
+def k8s_alerting_tree(spec: FleetSpec, alerting: dict | None, prometheus_rules: list[dict], previous: dict | None,
+                      out: K8sRender) -> Iterator[tuple[str, str | bytes, dict | None]]:
+    """The datasource and provider files, PrometheusRules, monitors, and the alerting files with
+    this render's ``deleteRules`` (rule deletions need only the rule uids, not the objects)."""
+    k = spec.kubernetes
+    alerting = alerting if alerting is not None else {"apiVersion": 1, "groups": []}  # None: dashboards only
     ds_text = dumps_yaml(datasource_provisioning(spec))
     yield f"{PROVISIONING}/datasources/modeldash.yaml", ds_text, None
-    if k.datasource and (item := manifest(f"{K8S}/datasources/{spec.datasource.uid}.yaml",
-                                          km.datasource_configmap(spec, ds_text))):
+    if k.datasource and (item := _manifest(spec, out, f"{K8S}/datasources/{spec.datasource.uid}.yaml",
+                                           km.datasource_configmap(spec, ds_text))):
         yield item
     yield f"{PROVISIONING}/dashboards/modeldash.yaml", dumps_yaml(dashboard_provider(spec)), None
 
     for pr in prometheus_rules:
         m = km.prometheus_rule(spec, pr)
-        if item := manifest(f"{K8S}/prometheus-rules/{m['metadata']['name']}.yaml", m):
+        if item := _manifest(spec, out, f"{K8S}/prometheus-rules/{m['metadata']['name']}.yaml", m):
             yield item
     for model in spec.models:
-        if item := manifest(f"{K8S}/monitors/models/{model.name}.yaml", km.model_monitor(spec, model)):
+        if item := _manifest(spec, out, f"{K8S}/monitors/models/{model.name}.yaml", km.model_monitor(spec, model)):
             yield item
 
-    # Deletions are planned over everything generated, alert ConfigMaps included, so they are
-    # known before those ConfigMaps are built: their stems do not depend on the deletions.
-    current_uids = set(km.rule_uids(alerting))
-    if k.enabled:
-        objects |= {f"ConfigMap/{k.namespace}/{f.stem}" for f in km.alert_files(spec, alerting, [])}
-    plan = plan_deletions(previous or {}, current_uids, objects, k.keep_deletions_for)
+    out.rule_uids = set(km.rule_uids(alerting))
+    out.rule_deletions = plan_deletions(previous or {}, out.rule_uids, set(), k.keep_deletions_for).rule_uids
     # Each rule group is serialised once and used twice: as a ConfigMap's data and as its own
     # file in provisioning/alerting/ (Grafana reads every file there), beside modeldash.yaml
     # with contact points, policies and deleteRules.
-    for f in km.alert_files(spec, alerting, plan.rule_uids):
+    for f in km.alert_files(spec, alerting, out.rule_deletions):
         text = dumps_yaml_json(f.content) if f.role == "group" else dumps_yaml(f.content)
         if f.role == "group":
             yield f"{PROVISIONING}/alerting/{f.stem}.yaml", text, None
-        if item := manifest(f"{K8S}/alerting/{f.stem}.yaml", km.alert_configmap(spec, f.stem, text)):
+        if item := _manifest(spec, out, f"{K8S}/alerting/{f.stem}.yaml", km.alert_configmap(spec, f.stem, text)):
             yield item
-    yield f"{PROVISIONING}/alerting/modeldash.yaml", dumps_yaml(km.alerting_with_deletions(alerting, plan.rule_uids)), None
-    out.state = plan.state
+    yield (f"{PROVISIONING}/alerting/modeldash.yaml",
+           dumps_yaml(km.alerting_with_deletions(alerting, out.rule_deletions)), None)
 
+
+def k8s_closing_tree(spec: FleetSpec, previous: dict | None, out: K8sRender) -> Iterator[tuple[str, str, None]]:
+    """Once every part ran: the deletion plan over every object generated, the state for the
+    next render, the summary and ``k8s/deletions.txt``."""
+    k = spec.kubernetes
+    plan = plan_deletions(previous or {}, out.rule_uids, out.object_ids, k.keep_deletions_for)
+    out.state = plan.state
     limit = "no client-side limit: server-side apply" if k.server_side_apply else f"limit {km.CLIENT_SIDE_APPLY_LIMIT:,}"
     if k.enabled:
         line = f"k8s: {out.manifests} manifests in {K8S}/ (kubectl apply -k {K8S}/)"
@@ -187,21 +227,39 @@ def kustomization_file(files: dict[str, str]) -> str:
     return dumps_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
 
 
-def k8s_files(ctx) -> Iterator[tuple[str, str]]:
-    """The output family: build, check sizes (exit 2 on a limit), record state, summarise."""
+def _k8s_render(ctx) -> K8sRender:
+    """The family's state, shared by its three steps (``ctx.parts``; a two-process render
+    merges the dashboards' part into it before the closing step)."""
+    return ctx.parts.setdefault(MANIFEST_KEY, K8sRender())
+
+
+def _handed_on(ctx, items) -> Iterator[tuple[str, str | bytes]]:
+    for rel, text, obj in items:
+        if obj is not None:
+            ctx.parsed[rel] = obj  # lint reads the manifest, not the text again
+        yield rel, text
+
+
+def k8s_dashboard_files(ctx) -> Iterator[tuple[str, str | bytes]]:
+    """The family's first step: every dashboard's provisioning copy and ConfigMap."""
+    yield from _handed_on(ctx, k8s_dashboard_tree(ctx.spec, ctx.dashboard_texts, _k8s_render(ctx)))
+
+
+def k8s_alerting_files(ctx) -> Iterator[tuple[str, str | bytes]]:
+    """The second step: datasources, PrometheusRules, monitors and the alerting files."""
+    rules = alerts.prometheus_rule_manifests(ctx.spec, rules=ctx.prometheus_rules)
+    yield from _handed_on(ctx, k8s_alerting_tree(ctx.spec, ctx.grafana_alerting, rules,
+                                                 ctx.previous_manifest.get(MANIFEST_KEY), _k8s_render(ctx)))
+
+
+def k8s_closing_files(ctx) -> Iterator[tuple[str, str]]:
+    """The last step: size problems (exit 2 on a limit), deletion plan, state, summary."""
     from modeldash.scripts.errors import BadInput
 
-    spec = ctx.spec
-    dashboards = ctx.dashboard_texts
-    rules = alerts.prometheus_rule_manifests(spec, rules=ctx.prometheus_rules)
-    result = K8sRender()
-    for rel, text, obj in k8s_tree(spec, dashboards, ctx.grafana_alerting, rules,
-                                   ctx.previous_manifest.get(MANIFEST_KEY), result):
-        if obj is not None:
-            ctx.parsed[rel] = obj
-        yield rel, text
+    result = _k8s_render(ctx)
     if result.problems and (ctx.only is None or "k8s" in ctx.only):
         more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
         raise BadInput(result.problems[0] + more)
+    yield from _handed_on(ctx, k8s_closing_tree(ctx.spec, ctx.previous_manifest.get(MANIFEST_KEY), result))
     ctx.manifest[MANIFEST_KEY] = result.state
     ctx.summary.extend(result.summary)

@@ -21,6 +21,7 @@ class OutputTree:
 
     Use as a context manager: leaving it without ``commit`` (an exception, lint problems)
     deletes everything written so far. Files are written and hashed by a background thread
+    (or in ``add`` itself, with ``background`` off)
     (file I/O and SHA-256 release the GIL), so a render's 500 MB of writes overlap with
     building the next files instead of adding to them. At most ``pending`` files and
     ``pending_bytes`` bytes wait (one larger file waits alone), so the queue never holds a
@@ -29,6 +30,10 @@ class OutputTree:
 
     def __init__(self, out_dir: Path, pending: int = 64, pending_bytes: int = 8 << 20):
         self.out_dir = out_dir.resolve()
+        self._owner = True  # False: a ``share`` of another tree's temp folder (not ours to remove)
+        # False: write each file in ``add`` (a render in lanes: its processes are the parallelism,
+        # and a writer thread would wait for the GIL after every system call)
+        self.background = True
         self.hashes: dict[str, str] = {}  # relative path -> sha256 of its UTF-8 text (after flush)
         self._names: set[str] = set()
         self._dirs: set[Path] = set()
@@ -41,11 +46,27 @@ class OutputTree:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "OutputTree":
+        if self._tmp is not None:  # a share: the owner made the folder
+            return self
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.", dir=self.out_dir.parent))
-        self._thread = threading.Thread(target=self._write_loop, name="modeldash-writer", daemon=True)
-        self._thread.start()
         return self
+
+    def share(self) -> "OutputTree":
+        """A tree that writes into this one's temp folder (a second render process's files):
+        it has its own writer and hashes, never commits, and leaves the folder to its owner.
+        Take it before this tree has a thread (``add`` starts one), so that a fork copies none."""
+        other = OutputTree(self.out_dir, self._queue.maxsize, self._budget)
+        other._owner, other._tmp, other.background = False, self._tmp, self.background
+        return other
+
+    def absorb(self, names: list[str], hashes: dict[str, str]) -> None:
+        """Count in the files a ``share`` of this tree wrote (their names and hashes)."""
+        clash = self._names.intersection(names)
+        if clash:
+            raise RuntimeError(f"two output families both write {min(clash)}")
+        self._names.update(names)
+        self.hashes.update(hashes)
 
     def add(self, rel: str, text: str | bytes) -> None:
         """Queue one file (``bytes``: already UTF-8, as the largest documents come)."""
@@ -53,6 +74,12 @@ class OutputTree:
             raise RuntimeError(f"two output families both write {rel}")
         self._raise_if_failed()
         self._names.add(rel)
+        if not self.background:
+            self._write_one(rel, text if isinstance(text, bytes) else text.encode("utf-8"))
+            return
+        if self._thread is None:  # started at the first file, not on enter: a fork may come first
+            self._thread = threading.Thread(target=self._write_loop, name="modeldash-writer", daemon=True)
+            self._thread.start()
         data = text if isinstance(text, bytes) else text.encode("utf-8")
         with self._room:
             self._room.wait_for(lambda: self._queued_bytes == 0 or self._queued_bytes + len(data) <= self._budget
@@ -77,14 +104,7 @@ class OutputTree:
                 if item is None:
                     return
                 if self._error is None:
-                    rel, data = item
-                    path = self._tmp / rel
-                    if path.parent not in self._dirs:
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        self._dirs.add(path.parent)
-                    with open(path, "wb") as fh:
-                        fh.write(data)
-                    self.hashes[rel] = hashlib.sha256(data).hexdigest()
+                    self._write_one(*item)
             except BaseException as exc:  # reported to the renderer on its next add/flush
                 self._error = exc
             finally:
@@ -94,12 +114,23 @@ class OutputTree:
                         self._room.notify_all()
                 self._queue.task_done()
 
+    def _write_one(self, rel: str, data: bytes) -> None:
+        path = self._tmp / rel
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        self.hashes[rel] = hashlib.sha256(data).hexdigest()
+
     def _raise_if_failed(self) -> None:
         if self._error is not None:
             raise self._error
 
     def commit(self) -> None:
         """Swap the written folder in for ``out_dir`` (the old one, if any, is removed)."""
+        if not self._owner:
+            raise RuntimeError("a shared output tree is committed by its owner")
         self.flush()
         tmp, self._tmp = self._tmp, None
         if self.out_dir.exists():
@@ -115,6 +146,6 @@ class OutputTree:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
-        if self._tmp is not None:
+        if self._tmp is not None and self._owner:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

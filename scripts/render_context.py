@@ -33,6 +33,8 @@ class RenderContext:
     parsed: dict[str, object] = field(default_factory=dict)
     # the output families to write (``scripts/outputs.py``); None: all
     only: frozenset[str] | None = None
+    # what a family built in steps hands from one step to the next (the k8s tree's objects)
+    parts: dict = field(default_factory=dict)
 
     @cached_property
     def catalog(self) -> tuple[list, list]:

@@ -80,11 +80,16 @@ def test_built_values_are_dropped_after_their_last_reader(example_spec, tmp_path
     monkeypatch.setattr(R, "_READS", {w: R._READS[fn] for (w, _), (fn, _) in zip(wrapped, real)})
     monkeypatch.setattr(R, "_outputs", lambda: wrapped)
     assert R.render_to(example_spec, tmp_path / "out").problems == []
-    # the dashboards family keeps their texts, never the objects; k8s reads the texts and builds
-    # the alerting documents; after it nothing holds the dashboards, after alerts nothing at all
+    # the dashboards family keeps their texts, never the objects; k8s reads the texts, then
+    # builds the alerting documents; after it nothing holds the dashboards, after the alert
+    # rule files nothing at all (the promtool tests read only the catalogue)
     assert seen["dashboard_files"] == set()
-    assert seen["k8s_files"] == {"dashboard_texts"}
-    assert seen["alert_files"] == {"grafana_alerting", "prometheus_rules"}
+    assert seen["k8s_dashboard_files"] == {"dashboard_texts"}
+    assert seen["k8s_alerting_files"] == set()
+    assert seen["k8s_closing_files"] == {"grafana_alerting", "prometheus_rules"}
+    assert seen["alert_rule_files"] == {"grafana_alerting", "prometheus_rules"}
+    assert seen["alert_test_files"] == set()
+    assert seen["alert_summary"] == set()
     assert seen["job_files"] == set()
 
 

@@ -127,6 +127,8 @@ def _put(data: dict, path: tuple, value, model_name: str) -> None:
             if not node:
                 node.append({})
             key = min(key, len(node) - 1)
+        elif isinstance(node, list):  # an earlier op made a mapping a list: this path is gone
+            return
         if last:
             node[key] = value
             return
