@@ -111,8 +111,10 @@ def iter_files(ctx: RenderContext, release: bool = False, families: list | None 
     is chosen is not built at all. ``release``: drop each built value (dashboards, rule
     documents) after the last family that reads it, so memory holds one family's work at a
     time (``render_to``); an in-memory ``build_files`` keeps them for its caller.
-    ``families``: these of the chosen ones only (one lane of a two-process render), whose
-    summary lines go to ``sections`` by family position, to be put in order once merged."""
+    ``families``: these of the chosen ones only (one lane of a render in lanes), whose
+    summary lines go to ``sections`` by family position, to be put in order once merged. An
+    exception leaves with the failing family's position (``family_position``), so that of
+    several lanes' errors the one a single process would have met first is raised."""
     only = ctx.only
     families = chosen_families(only) if families is None else families
     order = [fn for fn, _ in _outputs()]
@@ -120,13 +122,17 @@ def iter_files(ctx: RenderContext, release: bool = False, families: list | None 
         later = set().union(*(_READS[f] for f, _ in families[i + 1:]))
         ctx.later_reads = later if release else None
         start = len(ctx.summary)
-        produced = fn(ctx)
-        for rel, text in produced.items() if isinstance(produced, dict) else produced:
-            if not selected(rel, only):
-                ctx.parsed.pop(rel, None)
-                continue
-            yield rel, text
-            del text  # not held while the family builds its next document
+        try:
+            produced = fn(ctx)
+            for rel, text in produced.items() if isinstance(produced, dict) else produced:
+                if not selected(rel, only):
+                    ctx.parsed.pop(rel, None)
+                    continue
+                yield rel, text
+                del text  # not held while the family builds its next document
+        except Exception as exc:
+            exc.family_position = order.index(fn)
+            raise
         if release:
             ctx.release(_READS[fn] - later)
         if sections is not None:
@@ -177,8 +183,9 @@ def render_to(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None
     folder that replaces ``out_dir`` only when lint found nothing (``lint=False``: always).
 
     Memory holds one family's work at a time, not the whole tree. ``processes``: 2 builds the
-    dashboards lane in a second process (``render_lanes``), 1 never; None (the default)
-    chooses 2 for a fleet of ``PARALLEL_MIN_MODELS`` models or more on a machine with 2 CPUs."""
+    side lanes (``_SIDE_LANES``: dashboards, promtool tests) in forked processes beside this
+    one (``render_lanes``), 1 never; None (the default) chooses 2 for a fleet of
+    ``PARALLEL_MIN_MODELS`` models or more on a machine with 2 CPUs."""
     from modeldash.scripts.lint_output import TreeLint
 
     check_output_dir(out_dir)
@@ -247,7 +254,7 @@ def _in_lanes(ctx: RenderContext, side: list, rest: list, after: list, linter, t
     lanes: list[tuple[int, object]] = []
     errors: list[tuple[int, BaseException]] = []
     try:
-        for families, needs in side:  # forked before this process writes (its writer thread starts)
+        for families, needs in side:  # each forked once what it reads is built here
             for name in needs:
                 getattr(ctx, name)
             lanes.append((order.index(families[0][0]), Lane(lane_work(families))))
@@ -255,13 +262,13 @@ def _in_lanes(ctx: RenderContext, side: list, rest: list, after: list, linter, t
             try:
                 _write(ctx, iter_files(ctx, True, rest, sections), linter, tree, lint)
             except Exception as exc:
-                errors.append((order.index(rest[0][0]), exc))
+                errors.append((getattr(exc, "family_position", order.index(rest[0][0])), exc))
         results = []
         for first, lane in sorted(lanes, key=lambda p: p[0]):
             try:
                 results.append(lane.result())
             except Exception as exc:
-                errors.append((first, exc))
+                errors.append((getattr(exc, "family_position", first), exc))
     finally:
         for _first, lane in lanes:
             lane.close()

@@ -45,7 +45,10 @@ def _portable(exc: BaseException) -> BaseException:
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:
+        position = getattr(exc, "family_position", None)  # where it failed (render.iter_files)
         exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        if position is not None:
+            exc.family_position = position
     exc.add_note("in render's dashboards process:\n" + "".join(traceback.format_exception(exc)).rstrip())
     return exc
 

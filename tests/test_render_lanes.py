@@ -12,6 +12,7 @@ import pytest
 
 import modeldash.k8s.manifests as km
 import modeldash.scripts.output_dashboards as output_dashboards
+import modeldash.scripts.output_jobs as output_jobs
 import modeldash.scripts.render as R
 from modeldash.scripts.errors import BadInput
 from modeldash.scripts.output_tree import OutputTree
@@ -123,11 +124,12 @@ def _fail(message):
 
 
 @pytest.mark.parametrize("failing, expected", [
-    # what fails: the dashboards (side lane), the k8s rules (here), the promtool tests (side lane)
+    # what fails: the dashboards and jobs (a side lane), the k8s rules (here), the promtool tests (a side lane)
     (("dashboards", "rules"), "dashboards"),
     (("rules", "tests"), "rules"),
     (("dashboards", "tests"), "dashboards"),
     (("tests",), "tests"),
+    (("jobs", "rules"), "rules"),  # the jobs come last, though in the dashboards' lane
 ])
 def test_the_earliest_familys_error_wins_when_lanes_fail(fleet, tmp_path, monkeypatch, failing, expected, forked):
     import modeldash.alerts.build as A
@@ -135,7 +137,8 @@ def test_the_earliest_familys_error_wins_when_lanes_fail(fleet, tmp_path, monkey
 
     targets = {"dashboards": (output_dashboards, "iter_dashboards"),
                "rules": (output_k8s.alerts, "prometheus_rule_manifests"),
-               "tests": (A, "rule_shapes")}
+               "tests": (A, "rule_shapes"),
+               "jobs": (output_jobs, "job_manifests")}
     for name in failing:
         monkeypatch.setattr(*targets[name], _fail(f"{name} failed"))
     for processes in (1, 2):
