@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import orjson
 
@@ -272,13 +273,19 @@ def _identity(d: AlertDefinition, isvc: dict[str, str]) -> tuple[str, ...]:
     return (d.model or "", d.namespace or "", isvc.get(d.model, "") if d.model else "")
 
 
+@lru_cache(maxsize=8192)
+def _alternation(keys: tuple[str, ...]) -> re.Pattern:
+    """The compiled longest-first alternation of ``keys`` (a sorted tuple): one per identity set,
+    not one per call (a 1,000-model fleet substitutes ~50,000 times)."""
+    return re.compile("|".join(re.escape(k) for k in sorted(keys, key=lambda k: (-len(k), k))))
+
+
 def _substitute(text: str, pairs: dict[str, str]) -> str:
     """Every token of ``pairs`` replaced at once, longest first (a token inside another is not cut)."""
     pairs = {k: v for k, v in pairs.items() if k}
     if not pairs:
         return text
-    pattern = "|".join(re.escape(k) for k in sorted(pairs, key=lambda k: (-len(k), k)))
-    return re.sub(pattern, lambda m: pairs[m.group(0)], text)
+    return _alternation(tuple(sorted(pairs))).sub(lambda m: pairs[m.group(0)], text)
 
 
 def _placeholders(ident: tuple[str, ...]) -> dict[str, str]:

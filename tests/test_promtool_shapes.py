@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from modeldash.alerts import build as A
-from modeldash.alerts.prometheus_rules import prometheus_alert_rule
+from modeldash.alerts.prometheus_rules import _substitute, prometheus_alert_rule
 from modeldash.spec.fleet import load_spec_data
 from test_fleet_scale import spread_fleet
 
@@ -90,6 +90,19 @@ def test_a_name_that_is_also_a_literal_does_not_merge_two_rules():
             assert _swapped(rep_text, pairs) == orjson.dumps(prometheus_alert_rule(d), option=orjson.OPT_SORT_KEYS).decode()
             merged += 1
     assert merged > 10
+
+
+def test_substitute_is_a_longest_first_alternation_whatever_the_values():
+    # a token inside another ("pred" in "predictor") is not cut, whichever order the pairs come in
+    assert _substitute("predictor pred x-pred", {"pred": "M", "predictor": "I"}) == "I M x-M"
+    assert _substitute("predictor pred x-pred", {"predictor": "I", "pred": "M"}) == "I M x-M"
+    # all at once: a replacement is not replaced again (a swap and its way back)
+    assert _substitute("m1 in ns-1", {"m1": "ns-1", "ns-1": "m1"}) == "ns-1 in m1"
+    # the same keys (one cached pattern) with other values: this call's values
+    assert _substitute("m1 in ns-1", {"m1": "a", "ns-1": "b"}) == "a in b"
+    assert _substitute("m1 in ns-1", {"m1": "c", "ns-1": "d", "": "e"}) == "c in d"  # empty token ignored
+    assert _substitute("m1 in ns-1", {"": "e"}) == "m1 in ns-1"
+    assert _substitute("a.b a+b", {"a.b": "X"}) == "X a+b"  # tokens are literal, not patterns
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool missing")  # `make test` installs it
