@@ -7,10 +7,12 @@ one file per chunk of an alert's models (``test_shards``), each loading only tha
 """
 from __future__ import annotations
 
+import heapq
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 import orjson
 
@@ -222,16 +224,25 @@ class _RecordingIndex:
 
     def __init__(self, recs: list):
         self.recs = recs
+        # each model's rules (and their positions) in file order, built once: a lookup merges
         self.by_model: dict[str | None, list[tuple[int, object]]] = defaultdict(list)
+        self._rules: dict[str | None, list] = defaultdict(list)
         for i, r in enumerate(recs):
-            self.by_model[r.labels.get("model")].append((i, r))
+            model = r.labels.get("model")
+            self.by_model[model].append((i, r))
+            self._rules[model].append(r)
         self.names = {r.record for r in recs}
 
     def candidates(self, models: set) -> list:
-        """The rules labelled with one of ``models`` in file order (every rule for a fleet-wide alert)."""
+        """The rules labelled with one of ``models`` in file order (every rule for a fleet-wide alert).
+
+        Read-only: one model's list is the index's own."""
         if None in models:
             return self.recs
-        return [r for _i, r in sorted((p for m in models for p in self.by_model.get(m, ())), key=lambda p: p[0])]
+        found = [m for m in models if m in self._rules]
+        if len(found) == 1:
+            return self._rules[found[0]]
+        return [r for _i, r in heapq.merge(*(self.by_model[m] for m in found), key=itemgetter(0))]
 
 
 def _rules_for(own: list[AlertDefinition], index: _RecordingIndex) -> dict:

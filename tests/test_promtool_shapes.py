@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from modeldash.alerts import build as A
-from modeldash.alerts.prometheus_rules import _substitute, prometheus_alert_rule
+from modeldash.alerts.prometheus_rules import _recording_index, _substitute, prometheus_alert_rule
 from modeldash.spec.fleet import load_spec_data
 from test_fleet_scale import spread_fleet
 
@@ -103,6 +103,17 @@ def test_substitute_is_a_longest_first_alternation_whatever_the_values():
     assert _substitute("m1 in ns-1", {"m1": "c", "ns-1": "d", "": "e"}) == "c in d"  # empty token ignored
     assert _substitute("m1 in ns-1", {"": "e"}) == "m1 in ns-1"
     assert _substitute("a.b a+b", {"a.b": "X"}) == "X a+b"  # tokens are literal, not patterns
+
+
+def test_recording_index_candidates_keep_file_order():
+    spec = load_spec_data(_fleet(HOSTILE), "f.yaml")
+    index = _recording_index(spec)
+    recs = index.recs
+    assert len({r.labels.get("model") for r in recs}) > 3
+    for models in ({"m2"}, {"m2", "m1"}, {"knative", "predictor", "ns"}, {"m1", "nonesuch"}, {"nonesuch"}):
+        expected = [r for r in recs if r.labels.get("model") in models]
+        assert index.candidates(models) == expected and (expected or models == {"nonesuch"})
+    assert index.candidates({None, "m1"}) == recs  # a fleet-wide alert reads every rule
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool missing")  # `make test` installs it
