@@ -22,7 +22,18 @@ MINUTE = 60
 
 
 def example_labels(selector: str, **extra: str) -> dict[str, str]:
-    """Concrete labels (``__name__`` included) that satisfy a vector selector's matchers."""
+    """Concrete labels (``__name__`` included) that satisfy a vector selector's matchers.
+
+    A fresh dict each call: callers add to it."""
+    labels = dict(_selector_labels(selector))
+    labels.update(extra)
+    return labels
+
+
+@lru_cache(maxsize=16384)
+def _selector_labels(selector: str) -> dict[str, str]:
+    """``example_labels`` without extras, parsed once per selector (the catalogue asks for most
+    selectors several times: each severity, each scenario). Shared: never hand it out."""
     sel = promql_parser.parse(selector)
     labels = {"__name__": sel.name} if sel.name else {}
     for m in sel.matchers.matchers:
@@ -32,7 +43,6 @@ def example_labels(selector: str, **extra: str) -> dict[str, str]:
         elif op == "Re":
             labels[m.name] = _regex_example(m.value)
         # NotEqual / NotRe: leave the label out (absent label == "" satisfies most of them)
-    labels.update(extra)
     return labels
 
 

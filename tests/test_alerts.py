@@ -197,6 +197,23 @@ def test_forbidden_outdated_metric_names_never_appear(example_spec):
             assert bad not in text
 
 
+def test_example_labels_satisfy_the_selector_and_are_a_fresh_dict_each_call():
+    from modeldash.alerts.scenarios import example_labels
+
+    sel = 'http_requests_total{namespace="ns", pod=~"fraud-predictor(-.*)?", code!="500", le!~"x"}'
+    first = example_labels(sel, le="0.5")
+    assert first == {"__name__": "http_requests_total", "namespace": "ns", "pod": "fraud-predictor", "le": "0.5"}
+    assert list(first) == ["__name__", "namespace", "pod", "le"]
+    first["namespace"] = "changed"
+    first["extra"] = "1"
+    again = example_labels(sel)  # the parse is cached; what a caller did to its dict is not
+    assert again == {"__name__": "http_requests_total", "namespace": "ns", "pod": "fraud-predictor"}
+    assert again is not example_labels(sel)
+    assert example_labels('{job="a"}') == {"job": "a"}
+    with pytest.raises(ValueError):
+        example_labels('m{pod=~"a[0-9]+b"}')
+
+
 def test_recording_rules_normalised_to_seconds(example_spec):
     every = A.recording_rules(example_spec)
     recs = {(r.record, r.labels["model"]): r for r in every if r.record in A.RECORDED_NAMES}
