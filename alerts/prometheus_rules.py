@@ -286,9 +286,9 @@ def _identity(d: AlertDefinition, isvc: dict[str, str]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=8192)
 def _alternation(keys: tuple[str, ...]) -> re.Pattern:
-    """The compiled longest-first alternation of ``keys`` (a sorted tuple): one per identity set,
-    not one per call (a 1,000-model fleet substitutes ~50,000 times)."""
-    return re.compile("|".join(re.escape(k) for k in sorted(keys, key=lambda k: (-len(k), k))))
+    """The compiled longest-first alternation of ``keys`` (a sorted tuple), as one group: one per
+    identity set, not one per call (a 1,000-model fleet substitutes ~50,000 times)."""
+    return re.compile("(" + "|".join(re.escape(k) for k in sorted(keys, key=lambda k: (-len(k), k))) + ")")
 
 
 def _substitute(text: str, pairs: dict[str, str]) -> str:
@@ -297,6 +297,20 @@ def _substitute(text: str, pairs: dict[str, str]) -> str:
     if not pairs:
         return text
     return _alternation(tuple(sorted(pairs))).sub(lambda m: pairs[m.group(0)], text)
+
+
+def _split(text: str, keys) -> list[str]:
+    """``text`` as ``[segment, token, segment, ..., segment]`` at the tokens ``_substitute`` with
+    these (non-empty) keys replaces: split once, then joined with any values of the same keys."""
+    keys = tuple(sorted(k for k in keys if k))
+    return _alternation(keys).split(text) if keys else [text]
+
+
+def _join(parts: list[str], pairs: dict[str, str]) -> str:
+    """``_substitute(text, pairs)`` from ``_split(text, pairs)``."""
+    out = list(parts)
+    out[1::2] = [pairs[t] for t in parts[1::2]]
+    return "".join(out)
 
 
 def _placeholders(ident: tuple[str, ...]) -> dict[str, str]:
@@ -329,23 +343,26 @@ def rule_shapes(spec, defs: list[AlertDefinition], index: "_RecordingIndex | Non
     for d in sorted(defs, key=lambda d: (d.name, d.namespace or "", d.model or "", d.key)):
         ident = _identity(d, isvc)
         text = _rule_text(d, index)
-        sig = _substitute(text, _placeholders(ident))
-        for shape, rep_text, rep_ident in by_sig[sig]:
-            swap = {a: b for a, b in zip(rep_ident, ident) if a}
+        marks = _placeholders(ident)
+        parts = _split(text, marks)  # one scan: the signature and both swaps below are joins
+        sig = _join(parts, marks)
+        for shape, rep_text, rep_ident, rep_parts in by_sig[sig]:
+            swap = {a: b for a, b in zip(rep_ident, ident) if a}  # keys: the rep's split keys
             back = {b: a for a, b in swap.items()}
-            if (len(back) == len(swap) and _substitute(rep_text, swap) == text
-                    and _substitute(text, back) == rep_text):
+            if (len(back) == len(swap) and _join(rep_parts, swap) == text
+                    and (_join(parts, back) if {k for k in back if k} == marks.keys()
+                         else _substitute(text, back)) == rep_text):
                 shape.members.append(d)
                 if shape.representative.scenario is None and d.scenario is not None:
                     shape.representative = d
                     for i, entry in enumerate(by_sig[sig]):
                         if entry[0] is shape:
-                            by_sig[sig][i] = (shape, text, ident)
+                            by_sig[sig][i] = (shape, text, ident, parts)
                 break
         else:
             shape = Shape(d, [d])
             shapes.append(shape)
-            by_sig[sig].append((shape, text, ident))
+            by_sig[sig].append((shape, text, ident, parts))
     order = {id(d): i for i, d in enumerate(defs)}
     return sorted(shapes, key=lambda s: order[id(s.representative)])
 

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from modeldash.alerts import build as A
-from modeldash.alerts.prometheus_rules import _recording_index, _substitute, prometheus_alert_rule
+from modeldash.alerts.prometheus_rules import (_join, _recording_index, _split, _substitute,
+                                               prometheus_alert_rule)
 from modeldash.spec.fleet import load_spec_data
 from test_fleet_scale import spread_fleet
 
@@ -103,6 +104,13 @@ def test_substitute_is_a_longest_first_alternation_whatever_the_values():
     assert _substitute("m1 in ns-1", {"m1": "c", "ns-1": "d", "": "e"}) == "c in d"  # empty token ignored
     assert _substitute("m1 in ns-1", {"": "e"}) == "m1 in ns-1"
     assert _substitute("a.b a+b", {"a.b": "X"}) == "X a+b"  # tokens are literal, not patterns
+    # rule_shapes splits once and joins: the same text as _substitute for any values of the keys
+    text = 'predictor{pod="predictor-x", ns="ns"} pred ns-1'
+    for pairs in ({"pred": "M", "predictor": "I"}, {"ns": "N", "ns-1": "\x00", "": "e"}, {"x": "y"}, {}):
+        parts = _split(text, pairs)
+        assert "".join(parts) == text
+        assert _join(parts, pairs) == _substitute(text, pairs)
+        assert _join(parts, {k: v + "!" for k, v in pairs.items()}) == _substitute(text, {k: v + "!" for k, v in pairs.items()})
 
 
 def test_recording_index_candidates_keep_file_order():
