@@ -227,11 +227,13 @@ class _RecordingIndex:
         # each model's rules (and their positions) in file order, built once: a lookup merges
         self.by_model: dict[str | None, list[tuple[int, object]]] = defaultdict(list)
         self._rules: dict[str | None, list] = defaultdict(list)
+        self._by_record: dict[str, list[tuple[int, object]]] = defaultdict(list)
         for i, r in enumerate(recs):
             model = r.labels.get("model")
             self.by_model[model].append((i, r))
             self._rules[model].append(r)
-        self.names = {r.record for r in recs}
+            self._by_record[r.record].append((i, r))
+        self.names = set(self._by_record)
 
     def candidates(self, models: set) -> list:
         """The rules labelled with one of ``models`` in file order (every rule for a fleet-wide alert).
@@ -244,12 +246,27 @@ class _RecordingIndex:
             return self._rules[found[0]]
         return [r for _i, r in heapq.merge(*(self.by_model[m] for m in found), key=itemgetter(0))]
 
+    def recording(self, records: set) -> list:
+        """Every rule that records one of ``records``, in file order (what a fleet-wide alert
+        reads: merged from those records' rules, not filtered out of every rule of the fleet)."""
+        lists = [self._by_record[n] for n in records if n in self._by_record]
+        if len(lists) == 1:
+            return [r for _i, r in lists[0]]
+        return [r for _i, r in heapq.merge(*lists, key=itemgetter(0))]
+
 
 def _rules_for(own: list[AlertDefinition], index: _RecordingIndex) -> dict:
     """A rules file of one chunk's alert rules and the recording rules their expressions read.
 
     No group ``interval``: promtool would let it override the test file's evaluation_interval."""
-    candidates = index.candidates({d.model for d in own})
+    models = {d.model for d in own}
+    candidates = None if None in models else index.candidates(models)
+
+    def reading(records: set) -> list:
+        if candidates is None:  # every rule: by record name
+            return index.recording(records)
+        return [r for r in candidates if r.record in records]
+
     text = " ".join(d.condition for d in own)
     read: set[str] = set()
     while True:  # what the alerts read, and what those recordings read in turn
@@ -257,8 +274,8 @@ def _rules_for(own: list[AlertDefinition], index: _RecordingIndex) -> dict:
         if not found:
             break
         read |= found
-        text = " ".join(r.expr for r in candidates if r.record in found)
-    recs = [r for r in candidates if r.record in read]
+        text = " ".join(r.expr for r in reading(found))
+    recs = reading(read)
     groups = [{"name": "recording", "rules": [r.as_prometheus() for r in recs]}] if recs else []
     groups.append({"name": own[0].name, "rules": [prometheus_alert_rule(d) for d in own]})
     return {"groups": groups}

@@ -122,6 +122,10 @@ def test_recording_index_candidates_keep_file_order():
         expected = [r for r in recs if r.labels.get("model") in models]
         assert index.candidates(models) == expected and (expected or models == {"nonesuch"})
     assert index.candidates({None, "m1"}) == recs  # a fleet-wide alert reads every rule
+    names = sorted({r.record for r in recs})
+    assert len(names) > 1
+    for records in ({names[0]}, set(names[:2]), set(names), {"nonesuch"}, {names[-1], "nonesuch"}):
+        assert index.recording(records) == [r for r in recs if r.record in records]
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool missing")  # `make test` installs it
