@@ -7,9 +7,12 @@ one file per chunk of an alert's models (``test_shards``), each loading only tha
 """
 from __future__ import annotations
 
+import heapq
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
 
 import orjson
 
@@ -221,23 +224,49 @@ class _RecordingIndex:
 
     def __init__(self, recs: list):
         self.recs = recs
+        # each model's rules (and their positions) in file order, built once: a lookup merges
         self.by_model: dict[str | None, list[tuple[int, object]]] = defaultdict(list)
+        self._rules: dict[str | None, list] = defaultdict(list)
+        self._by_record: dict[str, list[tuple[int, object]]] = defaultdict(list)
         for i, r in enumerate(recs):
-            self.by_model[r.labels.get("model")].append((i, r))
-        self.names = {r.record for r in recs}
+            model = r.labels.get("model")
+            self.by_model[model].append((i, r))
+            self._rules[model].append(r)
+            self._by_record[r.record].append((i, r))
+        self.names = set(self._by_record)
 
     def candidates(self, models: set) -> list:
-        """The rules labelled with one of ``models`` in file order (every rule for a fleet-wide alert)."""
+        """The rules labelled with one of ``models`` in file order (every rule for a fleet-wide alert).
+
+        Read-only: one model's list is the index's own."""
         if None in models:
             return self.recs
-        return [r for _i, r in sorted((p for m in models for p in self.by_model.get(m, ())), key=lambda p: p[0])]
+        found = [m for m in models if m in self._rules]
+        if len(found) == 1:
+            return self._rules[found[0]]
+        return [r for _i, r in heapq.merge(*(self.by_model[m] for m in found), key=itemgetter(0))]
+
+    def recording(self, records: set) -> list:
+        """Every rule that records one of ``records``, in file order (what a fleet-wide alert
+        reads: merged from those records' rules, not filtered out of every rule of the fleet)."""
+        lists = [self._by_record[n] for n in records if n in self._by_record]
+        if len(lists) == 1:
+            return [r for _i, r in lists[0]]
+        return [r for _i, r in heapq.merge(*lists, key=itemgetter(0))]
 
 
 def _rules_for(own: list[AlertDefinition], index: _RecordingIndex) -> dict:
     """A rules file of one chunk's alert rules and the recording rules their expressions read.
 
     No group ``interval``: promtool would let it override the test file's evaluation_interval."""
-    candidates = index.candidates({d.model for d in own})
+    models = {d.model for d in own}
+    candidates = None if None in models else index.candidates(models)
+
+    def reading(records: set) -> list:
+        if candidates is None:  # every rule: by record name
+            return index.recording(records)
+        return [r for r in candidates if r.record in records]
+
     text = " ".join(d.condition for d in own)
     read: set[str] = set()
     while True:  # what the alerts read, and what those recordings read in turn
@@ -245,8 +274,8 @@ def _rules_for(own: list[AlertDefinition], index: _RecordingIndex) -> dict:
         if not found:
             break
         read |= found
-        text = " ".join(r.expr for r in candidates if r.record in found)
-    recs = [r for r in candidates if r.record in read]
+        text = " ".join(r.expr for r in reading(found))
+    recs = reading(read)
     groups = [{"name": "recording", "rules": [r.as_prometheus() for r in recs]}] if recs else []
     groups.append({"name": own[0].name, "rules": [prometheus_alert_rule(d) for d in own]})
     return {"groups": groups}
@@ -272,13 +301,33 @@ def _identity(d: AlertDefinition, isvc: dict[str, str]) -> tuple[str, ...]:
     return (d.model or "", d.namespace or "", isvc.get(d.model, "") if d.model else "")
 
 
+@lru_cache(maxsize=8192)
+def _alternation(keys: tuple[str, ...]) -> re.Pattern:
+    """The compiled longest-first alternation of ``keys`` (a sorted tuple), as one group: one per
+    identity set, not one per call (a 1,000-model fleet substitutes ~50,000 times)."""
+    return re.compile("(" + "|".join(re.escape(k) for k in sorted(keys, key=lambda k: (-len(k), k))) + ")")
+
+
 def _substitute(text: str, pairs: dict[str, str]) -> str:
     """Every token of ``pairs`` replaced at once, longest first (a token inside another is not cut)."""
     pairs = {k: v for k, v in pairs.items() if k}
     if not pairs:
         return text
-    pattern = "|".join(re.escape(k) for k in sorted(pairs, key=lambda k: (-len(k), k)))
-    return re.sub(pattern, lambda m: pairs[m.group(0)], text)
+    return _alternation(tuple(sorted(pairs))).sub(lambda m: pairs[m.group(0)], text)
+
+
+def _split(text: str, keys) -> list[str]:
+    """``text`` as ``[segment, token, segment, ..., segment]`` at the tokens ``_substitute`` with
+    these (non-empty) keys replaces: split once, then joined with any values of the same keys."""
+    keys = tuple(sorted(k for k in keys if k))
+    return _alternation(keys).split(text) if keys else [text]
+
+
+def _join(parts: list[str], pairs: dict[str, str]) -> str:
+    """``_substitute(text, pairs)`` from ``_split(text, pairs)``."""
+    out = list(parts)
+    out[1::2] = [pairs[t] for t in parts[1::2]]
+    return "".join(out)
 
 
 def _placeholders(ident: tuple[str, ...]) -> dict[str, str]:
@@ -311,23 +360,26 @@ def rule_shapes(spec, defs: list[AlertDefinition], index: "_RecordingIndex | Non
     for d in sorted(defs, key=lambda d: (d.name, d.namespace or "", d.model or "", d.key)):
         ident = _identity(d, isvc)
         text = _rule_text(d, index)
-        sig = _substitute(text, _placeholders(ident))
-        for shape, rep_text, rep_ident in by_sig[sig]:
-            swap = {a: b for a, b in zip(rep_ident, ident) if a}
+        marks = _placeholders(ident)
+        parts = _split(text, marks)  # one scan: the signature and both swaps below are joins
+        sig = _join(parts, marks)
+        for shape, rep_text, rep_ident, rep_parts in by_sig[sig]:
+            swap = {a: b for a, b in zip(rep_ident, ident) if a}  # keys: the rep's split keys
             back = {b: a for a, b in swap.items()}
-            if (len(back) == len(swap) and _substitute(rep_text, swap) == text
-                    and _substitute(text, back) == rep_text):
+            if (len(back) == len(swap) and _join(rep_parts, swap) == text
+                    and (_join(parts, back) if {k for k in back if k} == marks.keys()
+                         else _substitute(text, back)) == rep_text):
                 shape.members.append(d)
                 if shape.representative.scenario is None and d.scenario is not None:
                     shape.representative = d
                     for i, entry in enumerate(by_sig[sig]):
                         if entry[0] is shape:
-                            by_sig[sig][i] = (shape, text, ident)
+                            by_sig[sig][i] = (shape, text, ident, parts)
                 break
         else:
             shape = Shape(d, [d])
             shapes.append(shape)
-            by_sig[sig].append((shape, text, ident))
+            by_sig[sig].append((shape, text, ident, parts))
     order = {id(d): i for i, d in enumerate(defs)}
     return sorted(shapes, key=lambda s: order[id(s.representative)])
 

@@ -12,10 +12,12 @@ import math
 import os
 import tempfile
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from modeldash.scripts.errors import BadInput
+
+if TYPE_CHECKING:  # numpy is imported where it is used: the CLI imports this module for every command
+    import numpy as np
 
 
 def require_ground_truth(fleet, model) -> None:
@@ -53,6 +55,8 @@ def writable_file(path: str | None, option: str) -> None:
 def infinite_values(values: np.ndarray, n_inf: int, column: str, label: str) -> str | None:
     """``values`` had ``n_inf`` +-inf, now NaN (``job_inputs.numeric_column_counted``): the note
     saying so, or bad input when no finite value is left."""
+    import numpy as np
+
     return infinite_counts(len(values), int(np.count_nonzero(~np.isnan(values))), n_inf, column, label)
 
 

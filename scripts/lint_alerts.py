@@ -30,7 +30,8 @@ from modeldash.scripts.output_alerts import (  # noqa: E402  (the paths the outp
     POLICY,
     PROM_RULES,
 )
-_SECRET_HINTS = re.compile(r"hooks\.slack\.com/services/|://[^/\s:@]+:[^/\s@]+@")
+_SECRET_HINT_PARTS = (r"hooks\.slack\.com/services/", r"://[^/\s:@]+:[^/\s@]+@")
+_SECRET_HINTS = re.compile("|".join(_SECRET_HINT_PARTS))
 _INLINE_SECRET_KEYS = {"api_url", "auth_password", "password", "bearer_token", "credentials", "webhook_url"}
 
 
@@ -163,7 +164,9 @@ def lint_prometheus_rule_manifest(obj: dict) -> list[str]:
     return out + lint_prometheus_rules(obj.get("spec") or {}, where)
 
 
-_SECRET_IN_JSON = (re.compile(_SECRET_HINTS.pattern.encode()),
+# one pattern per hint: each starts with a literal that re scans for in C (the alternation of
+# both tried every position of a 50 MB document: 10x slower)
+_SECRET_IN_JSON = (*(re.compile(part.encode()) for part in _SECRET_HINT_PARTS),
                    re.compile(('"(?:' + "|".join(sorted(_INLINE_SECRET_KEYS)) + ')":').encode()))
 
 

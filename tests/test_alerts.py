@@ -197,6 +197,69 @@ def test_forbidden_outdated_metric_names_never_appear(example_spec):
             assert bad not in text
 
 
+def test_example_labels_satisfy_the_selector_and_are_a_fresh_dict_each_call():
+    from modeldash.alerts.scenarios import example_labels
+
+    sel = 'http_requests_total{namespace="ns", pod=~"fraud-predictor(-.*)?", code!="500", le!~"x"}'
+    first = example_labels(sel, le="0.5")
+    assert first == {"__name__": "http_requests_total", "namespace": "ns", "pod": "fraud-predictor", "le": "0.5"}
+    assert list(first) == ["__name__", "namespace", "pod", "le"]
+    first["namespace"] = "changed"
+    first["extra"] = "1"
+    again = example_labels(sel)  # the parse is cached; what a caller did to its dict is not
+    assert again == {"__name__": "http_requests_total", "namespace": "ns", "pod": "fraud-predictor"}
+    assert again is not example_labels(sel)
+    assert example_labels('{job="a"}') == {"job": "a"}
+    with pytest.raises(ValueError):
+        example_labels('m{pod=~"a[0-9]+b"}')
+
+
+def _labels_as_parsed(selector: str) -> dict:
+    """example_labels read straight off promql_parser (what the shape cache must agree with)."""
+    from modeldash.alerts.scenarios import _regex_example
+
+    sel = promql_parser.parse(selector)
+    labels = {"__name__": sel.name} if sel.name else {}
+    for m in sel.matchers.matchers:
+        op = str(m.op).rsplit(".", 1)[-1]
+        if op == "Equal":
+            labels[m.name] = m.value
+        elif op == "Re":
+            labels[m.name] = _regex_example(m.value)
+    return labels
+
+
+@pytest.mark.parametrize("selector", [
+    'revision_request_count{namespace_name="team-00", configuration_name="model-0000-predictor"}',
+    'kn_count{ns="team-01", rev=~"model-0001-predictor-.*", code=~"5.."}',
+    'm{pod=~"m1-predictor(-.*)?", a!="", b!="x", c!~"a|b", d=~".*"}',
+    'm{a="x0", b=~"x1", c="x0"}',  # values that look like stand-ins
+    'm{a = "b" , a="c",}', 'm{a="q\\"uote"}', "m{a='single'}", 'm{a="v"} # a="comment"',
+    '{__name__="m", a="b"}', '{a="b"}', 'm{a=~"abc|def", b=~"x.y"}', 'm{a=~"(x|y)z+"}', '{a=""}',
+])
+def test_example_labels_of_a_shape_agree_with_the_parser(selector):
+    from modeldash.alerts.scenarios import example_labels
+
+    def outcome(fn):
+        try:
+            labels = fn(selector)
+        except ValueError as exc:  # no example value, or a selector the parser refuses
+            return type(exc)
+        return list(labels.items())
+
+    assert outcome(example_labels) == outcome(_labels_as_parsed)
+
+
+def test_selectors_of_one_template_share_one_parse():
+    from modeldash.alerts.scenarios import _selector_shape
+
+    a = _selector_shape('m{ns="team-00", pod=~"model-0000-predictor-.*", code=~"5.."}')
+    b = _selector_shape('m{ns="team-01", pod=~"model-0001-predictor-.*", code=~"5.."}')
+    assert a[0] == b[0] and a[1] != b[1]
+    assert _selector_shape('m{a=~".*"}') == ('m{a=~".*"}', {})  # matches the empty string: kept
+    assert _selector_shape('m{a=~"[0-9]+"}') == ('m{a=~"[0-9]+"}', {})  # might not compile: kept
+
+
 def test_recording_rules_normalised_to_seconds(example_spec):
     every = A.recording_rules(example_spec)
     recs = {(r.record, r.labels["model"]): r for r in every if r.record in A.RECORDED_NAMES}

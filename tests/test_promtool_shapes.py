@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from modeldash.alerts import build as A
-from modeldash.alerts.prometheus_rules import prometheus_alert_rule
+from modeldash.alerts.prometheus_rules import (_join, _recording_index, _split, _substitute,
+                                               prometheus_alert_rule)
 from modeldash.spec.fleet import load_spec_data
 from test_fleet_scale import spread_fleet
 
@@ -90,6 +91,41 @@ def test_a_name_that_is_also_a_literal_does_not_merge_two_rules():
             assert _swapped(rep_text, pairs) == orjson.dumps(prometheus_alert_rule(d), option=orjson.OPT_SORT_KEYS).decode()
             merged += 1
     assert merged > 10
+
+
+def test_substitute_is_a_longest_first_alternation_whatever_the_values():
+    # a token inside another ("pred" in "predictor") is not cut, whichever order the pairs come in
+    assert _substitute("predictor pred x-pred", {"pred": "M", "predictor": "I"}) == "I M x-M"
+    assert _substitute("predictor pred x-pred", {"predictor": "I", "pred": "M"}) == "I M x-M"
+    # all at once: a replacement is not replaced again (a swap and its way back)
+    assert _substitute("m1 in ns-1", {"m1": "ns-1", "ns-1": "m1"}) == "ns-1 in m1"
+    # the same keys (one cached pattern) with other values: this call's values
+    assert _substitute("m1 in ns-1", {"m1": "a", "ns-1": "b"}) == "a in b"
+    assert _substitute("m1 in ns-1", {"m1": "c", "ns-1": "d", "": "e"}) == "c in d"  # empty token ignored
+    assert _substitute("m1 in ns-1", {"": "e"}) == "m1 in ns-1"
+    assert _substitute("a.b a+b", {"a.b": "X"}) == "X a+b"  # tokens are literal, not patterns
+    # rule_shapes splits once and joins: the same text as _substitute for any values of the keys
+    text = 'predictor{pod="predictor-x", ns="ns"} pred ns-1'
+    for pairs in ({"pred": "M", "predictor": "I"}, {"ns": "N", "ns-1": "\x00", "": "e"}, {"x": "y"}, {}):
+        parts = _split(text, pairs)
+        assert "".join(parts) == text
+        assert _join(parts, pairs) == _substitute(text, pairs)
+        assert _join(parts, {k: v + "!" for k, v in pairs.items()}) == _substitute(text, {k: v + "!" for k, v in pairs.items()})
+
+
+def test_recording_index_candidates_keep_file_order():
+    spec = load_spec_data(_fleet(HOSTILE), "f.yaml")
+    index = _recording_index(spec)
+    recs = index.recs
+    assert len({r.labels.get("model") for r in recs}) > 3
+    for models in ({"m2"}, {"m2", "m1"}, {"knative", "predictor", "ns"}, {"m1", "nonesuch"}, {"nonesuch"}):
+        expected = [r for r in recs if r.labels.get("model") in models]
+        assert index.candidates(models) == expected and (expected or models == {"nonesuch"})
+    assert index.candidates({None, "m1"}) == recs  # a fleet-wide alert reads every rule
+    names = sorted({r.record for r in recs})
+    assert len(names) > 1
+    for records in ({names[0]}, set(names[:2]), set(names), {"nonesuch"}, {names[-1], "nonesuch"}):
+        assert index.recording(records) == [r for r in recs if r.record in records]
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool missing")  # `make test` installs it

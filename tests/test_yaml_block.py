@@ -47,3 +47,20 @@ def test_what_it_cannot_write_goes_to_pyyaml():
     obj = {1: "int key", "s": "x"}  # a non-string key: PyYAML's framing, same data
     assert yaml.load(yaml_block.dumps(obj), Loader=_LOADER) == obj
     assert yaml.load(yaml_block.dumps("bare"), Loader=_LOADER) == "bare"
+
+
+def test_the_ascii_fast_checks_agree_with_the_character_classes():
+    # _literal_safe / _quoted skip the regex for ASCII strings: the same verdict for every character
+    chars = [chr(c) for c in range(0x100)] + ["\u2028", "\u2029", "\ufeff", "é", "\U0001f600"]
+    for c in chars:
+        text = f"line one\n{c}\nline three"
+        assert yaml_block._literal_safe(text) == (yaml_block._NOT_LITERAL.search(text) is None), repr(c)
+        try:
+            yaml_block._quoted(c)
+            quoted = True
+        except yaml_block._Unsure:
+            quoted = False
+        assert quoted == (yaml_block._NOT_QUOTABLE.search(c) is None), repr(c)
+    text = yaml_block.dumps({"a": "x\n\x01\ny", "b": "x\ny\n"})  # a control character: quoted, not a block
+    assert text == 'a: "x\\n\\u0001\\ny"\nb: |\n  x\n  y\n'
+    assert yaml.load(text, Loader=_LOADER) == {"a": "x\n\x01\ny", "b": "x\ny\n"}
