@@ -5,8 +5,9 @@ and alerting ConfigMaps, PrometheusRules, and a PodMonitor/ServiceMonitor per mo
 Pushgateway's ServiceMonitor comes with the jobs, in ``k8s/jobs/``). ``provisioning/`` is the same content laid out as a plain Grafana's
 ``/etc/grafana/provisioning`` expects. ``k8s/kustomization.yaml`` is added by ``render.build_files``
 after every family ran (``kustomization_file``), so it lists other families' manifests too.
-The family runs in three steps (dashboards' copies, the alerting and rule manifests, then the
-deletion plan and summary over both) so that a render in lanes builds the first beside the second.
+The family runs in four steps (dashboards' copies, what comes from the spec alone, the alerting
+and rule manifests, then the deletion plan and summary over all) so that a render in lanes
+builds the first two beside the third.
 """
 from __future__ import annotations
 
@@ -103,6 +104,7 @@ def k8s_tree(
     gets the same bytes, the ConfigMap the same dashboard as compact JSON.
     """
     yield from k8s_dashboard_tree(spec, dashboards, out)
+    yield from k8s_spec_tree(spec, out)
     yield from k8s_alerting_tree(spec, alerting, prometheus_rules, previous, out)
     yield from k8s_closing_tree(spec, previous, out)
 
@@ -142,25 +144,29 @@ def k8s_dashboard_tree(spec: FleetSpec, dashboards: Iterable[tuple[str, str, byt
             yield item
 
 
-def k8s_alerting_tree(spec: FleetSpec, alerting: dict | None, prometheus_rules: list[dict], previous: dict | None,
-                      out: K8sRender) -> Iterator[tuple[str, str | bytes, dict | None]]:
-    """The datasource and provider files, PrometheusRules, monitors, and the alerting files with
-    this render's ``deleteRules`` (rule deletions need only the rule uids, not the objects)."""
+def k8s_spec_tree(spec: FleetSpec, out: K8sRender) -> Iterator[tuple[str, str | bytes, dict | None]]:
+    """What comes from the spec alone: the datasource and provider files and each model's monitor."""
     k = spec.kubernetes
-    alerting = alerting if alerting is not None else {"apiVersion": 1, "groups": []}  # None: dashboards only
     ds_text = dumps_yaml(datasource_provisioning(spec))
     yield f"{PROVISIONING}/datasources/modeldash.yaml", ds_text, None
     if k.datasource and (item := _manifest(spec, out, f"{K8S}/datasources/{spec.datasource.uid}.yaml",
                                            km.datasource_configmap(spec, ds_text))):
         yield item
     yield f"{PROVISIONING}/dashboards/modeldash.yaml", dumps_yaml(dashboard_provider(spec)), None
+    for model in spec.models:
+        if item := _manifest(spec, out, f"{K8S}/monitors/models/{model.name}.yaml", km.model_monitor(spec, model)):
+            yield item
 
+
+def k8s_alerting_tree(spec: FleetSpec, alerting: dict | None, prometheus_rules: list[dict], previous: dict | None,
+                      out: K8sRender) -> Iterator[tuple[str, str | bytes, dict | None]]:
+    """The PrometheusRules and the alerting files with this render's ``deleteRules`` (rule
+    deletions need only the rule uids, not the objects)."""
+    k = spec.kubernetes
+    alerting = alerting if alerting is not None else {"apiVersion": 1, "groups": []}  # None: dashboards only
     for pr in prometheus_rules:
         m = km.prometheus_rule(spec, pr)
         if item := _manifest(spec, out, f"{K8S}/prometheus-rules/{m['metadata']['name']}.yaml", m):
-            yield item
-    for model in spec.models:
-        if item := _manifest(spec, out, f"{K8S}/monitors/models/{model.name}.yaml", km.model_monitor(spec, model)):
             yield item
 
     out.rule_uids = set(km.rule_uids(alerting))
@@ -228,7 +234,7 @@ def kustomization_file(files: dict[str, str]) -> str:
 
 
 def _k8s_render(ctx) -> K8sRender:
-    """The family's state, shared by its three steps (``ctx.parts``; a two-process render
+    """The family's state, shared by its four steps (``ctx.parts``; a two-process render
     merges the dashboards' part into it before the closing step)."""
     return ctx.parts.setdefault(MANIFEST_KEY, K8sRender())
 
@@ -245,8 +251,13 @@ def k8s_dashboard_files(ctx) -> Iterator[tuple[str, str | bytes]]:
     yield from _handed_on(ctx, k8s_dashboard_tree(ctx.spec, ctx.dashboard_texts, _k8s_render(ctx)))
 
 
+def k8s_spec_files(ctx) -> Iterator[tuple[str, str | bytes]]:
+    """The second step: the datasource and provider files and the models' monitors."""
+    yield from _handed_on(ctx, k8s_spec_tree(ctx.spec, _k8s_render(ctx)))
+
+
 def k8s_alerting_files(ctx) -> Iterator[tuple[str, str | bytes]]:
-    """The second step: datasources, PrometheusRules, monitors and the alerting files."""
+    """The third step: PrometheusRules and the alerting files."""
     rules = alerts.prometheus_rule_manifests(ctx.spec, rules=ctx.prometheus_rules)
     yield from _handed_on(ctx, k8s_alerting_tree(ctx.spec, ctx.grafana_alerting, rules,
                                                  ctx.previous_manifest.get(MANIFEST_KEY), _k8s_render(ctx)))

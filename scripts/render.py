@@ -26,7 +26,7 @@ from modeldash.scripts.output_alerts import alert_rule_files, alert_summary, ale
 from modeldash.scripts.output_dashboards import dashboard_files
 from modeldash.scripts.output_jobs import job_files
 from modeldash.scripts.output_k8s import (KUSTOMIZATION, k8s_alerting_files, k8s_closing_files, k8s_dashboard_files,
-                                          kustomization_file)
+                                          k8s_spec_files, kustomization_file)
 from modeldash.scripts.lint_tree import file_hashes
 from modeldash.scripts.output_tree import OutputTree
 from modeldash.scripts.render_context import MANIFEST, OutputFn, RenderContext
@@ -35,11 +35,12 @@ from modeldash.scripts.serialise import dumps_json, dumps_yaml  # noqa: F401  (r
 
 def _outputs() -> list[tuple[OutputFn, frozenset[str]]]:
     """Each family and the output names (``spec/outputs.py``) its files belong to."""
-    k8s = frozenset({"k8s", "provisioning"})  # the k8s family, in three steps (output_k8s)
+    k8s = frozenset({"k8s", "provisioning"})  # the k8s family, in four steps (output_k8s)
     alerts = frozenset({"alerts", "prometheus-rules"})  # and the alerts family (output_alerts)
     return [
         (dashboard_files, frozenset({"dashboards"})),
         (k8s_dashboard_files, k8s),
+        (k8s_spec_files, k8s),
         (k8s_alerting_files, k8s),
         (k8s_closing_files, k8s),
         (alert_rule_files, alerts),
@@ -75,6 +76,7 @@ def read_manifest(out_dir: Path) -> dict:
 _READS = {
     dashboard_files: {"dashboard_texts"},
     k8s_dashboard_files: {"dashboard_texts"},
+    k8s_spec_files: set(),
     k8s_alerting_files: {"grafana_alerting", "prometheus_rules", "catalog"},
     k8s_closing_files: set(),
     alert_rule_files: {"catalog", "grafana_alerting", "prometheus_rules"},
@@ -85,11 +87,12 @@ _READS = {
 
 # The lanes a large fleet's render runs in forked processes beside this one (``render_lanes``):
 # each lane's families and what this process builds before forking it (the child inherits it).
-# The dashboards and their copies read nothing the alerts read; the promtool tests read only
-# the catalogue. This process keeps the rule documents and their k8s copies.
+# The dashboards and their copies read nothing the alerts read, the monitors and the jobs only
+# the spec, the promtool tests only the catalogue. This process keeps the rule documents and their k8s
+# copies. (Lanes of about equal CPU at 1,000 models; the OS shares the 2 cores among them.)
 _SIDE_LANES = (
-    ((dashboard_files, k8s_dashboard_files, job_files), ()),
-    ((alert_test_files,), ("catalog",)),
+    ((dashboard_files, k8s_dashboard_files, k8s_spec_files), ()),
+    ((alert_test_files, job_files), ("catalog",)),
 )
 # The steps that need every lane's work: they run once all are merged.
 _AFTER_LANES = (k8s_closing_files, alert_summary)

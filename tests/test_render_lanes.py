@@ -124,12 +124,12 @@ def _fail(message):
 
 
 @pytest.mark.parametrize("failing, expected", [
-    # what fails: the dashboards and jobs (a side lane), the k8s rules (here), the promtool tests (a side lane)
+    # what fails: the dashboards (a side lane), the k8s rules (here), the promtool tests and jobs (a side lane)
     (("dashboards", "rules"), "dashboards"),
     (("rules", "tests"), "rules"),
     (("dashboards", "tests"), "dashboards"),
     (("tests",), "tests"),
-    (("jobs", "rules"), "rules"),  # the jobs come last, though in the dashboards' lane
+    (("jobs", "rules"), "rules"),  # the jobs come last, though in a side lane
 ])
 def test_the_earliest_familys_error_wins_when_lanes_fail(fleet, tmp_path, monkeypatch, failing, expected, forked):
     import modeldash.alerts.build as A
@@ -209,7 +209,7 @@ def test_small_fleets_render_in_one_process_and_large_ones_in_lanes(example_spec
     assert R._lanes(families, fleet, 1) is None
     side, rest, after = R._lanes(families, fleet, 2)
     assert [fn.__name__ for fs, _ in side for fn, _ in fs] == [
-        "dashboard_files", "k8s_dashboard_files", "job_files", "alert_test_files"]
+        "dashboard_files", "k8s_dashboard_files", "k8s_spec_files", "alert_test_files", "job_files"]
     assert [fn.__name__ for fn, _ in rest] == ["k8s_alerting_files", "alert_rule_files"]
     assert [fn.__name__ for fn, _ in after] == ["k8s_closing_files", "alert_summary"]
     assert R._lanes(R.chosen_families(frozenset({"dashboards"})), fleet, 2) is None  # nothing to share

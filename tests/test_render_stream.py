@@ -85,6 +85,7 @@ def test_built_values_are_dropped_after_their_last_reader(example_spec, tmp_path
     # rule files nothing at all (the promtool tests read only the catalogue)
     assert seen["dashboard_files"] == set()
     assert seen["k8s_dashboard_files"] == {"dashboard_texts"}
+    assert seen["k8s_spec_files"] == set()
     assert seen["k8s_alerting_files"] == set()
     assert seen["k8s_closing_files"] == {"grafana_alerting", "prometheus_rules"}
     assert seen["alert_rule_files"] == {"grafana_alerting", "prometheus_rules"}
