@@ -8,15 +8,13 @@ one file per chunk of an alert's models (``test_shards``), each loading only tha
 from __future__ import annotations
 
 import heapq
-import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from operator import itemgetter
 
 import orjson
 
-from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template, render_template
+from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template
 from modeldash.alerts.recording_rules import recording_rules
 from modeldash.alerts.sharding import alert_groups, recording_groups
 from modeldash.alerts.slo_rules import slo_recording_rules, slo_rule_groups
@@ -28,21 +26,13 @@ TEST_RULES_DIR = "rules"  # prometheus/tests/rules/<test>.yaml: the rules one te
 
 
 def prometheus_alert_rule(d: AlertDefinition) -> dict:
-    value = "$value"
+    summary, description = d.prometheus_texts  # rendered once per definition
     return {
         "alert": d.name,
         "expr": d.condition,
         "for": d.for_text,
         "labels": dict(d.labels),
-        "annotations": _annotations(d, value),
-    }
-
-
-def _annotations(d: AlertDefinition, value_ref: str) -> dict:
-    return {
-        "summary": render_template(d.summary, value_ref, d.value_format),
-        "description": render_template(d.description, value_ref, d.value_format),
-        "runbook_url": d.runbook_url,
+        "annotations": {"summary": summary, "description": description, "runbook_url": d.runbook_url},
     }
 
 
@@ -301,26 +291,38 @@ def _identity(d: AlertDefinition, isvc: dict[str, str]) -> tuple[str, ...]:
     return (d.model or "", d.namespace or "", isvc.get(d.model, "") if d.model else "")
 
 
-@lru_cache(maxsize=8192)
-def _alternation(keys: tuple[str, ...]) -> re.Pattern:
-    """The compiled longest-first alternation of ``keys`` (a sorted tuple), as one group: one per
-    identity set, not one per call (a 1,000-model fleet substitutes ~50,000 times)."""
-    return re.compile("(" + "|".join(re.escape(k) for k in sorted(keys, key=lambda k: (-len(k), k))) + ")")
-
-
 def _substitute(text: str, pairs: dict[str, str]) -> str:
     """Every token of ``pairs`` replaced at once, longest first (a token inside another is not cut)."""
-    pairs = {k: v for k, v in pairs.items() if k}
-    if not pairs:
-        return text
-    return _alternation(tuple(sorted(pairs))).sub(lambda m: pairs[m.group(0)], text)
+    return _join(_split(text, pairs), pairs)
 
 
 def _split(text: str, keys) -> list[str]:
-    """``text`` as ``[segment, token, segment, ..., segment]`` at the tokens ``_substitute`` with
-    these (non-empty) keys replaces: split once, then joined with any values of the same keys."""
-    keys = tuple(sorted(k for k in keys if k))
-    return _alternation(keys).split(text) if keys else [text]
+    """``text`` as ``[segment, token, segment, ..., segment]`` at its (non-empty) ``keys``, as a
+    longest-first regex alternation would cut it: the leftmost match, the longest token there.
+
+    Split once, then joined with any values of the same keys (``_join``). ``str.find`` per token
+    instead of a regex: as fast, and no pattern to compile per identity set (thousands a fleet)."""
+    keys = sorted({k for k in keys if k}, key=lambda k: (-len(k), k))
+    if not keys:
+        return [text]
+    find = text.find
+    next_at = [find(k) for k in keys]
+    parts: list[str] = []
+    i = 0
+    while True:
+        best, best_at = -1, len(text) + 1
+        for j, k in enumerate(keys):  # longest first: at one position the first found wins
+            at = next_at[j]
+            if 0 <= at < i:  # overlapped by the last match: look again after it
+                at = next_at[j] = find(k, i)
+            if 0 <= at < best_at:
+                best, best_at = j, at
+        if best < 0:
+            break
+        parts += (text[i:best_at], keys[best])
+        i = best_at + len(keys[best])
+    parts.append(text[i:])
+    return parts
 
 
 def _join(parts: list[str], pairs: dict[str, str]) -> str:

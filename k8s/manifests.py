@@ -248,8 +248,12 @@ def configmap_sizes(cm: dict) -> tuple[int, int]:
     """
     data = configmap_data_size(cm)
     applied = orjson.dumps(cm)
-    applied_bytes = len(applied) + 5 * sum(applied.count(c) for c in (b"<", b">", b"&"))
+    # the bytes left after deleting all but <, > and &: one pass in C instead of three counts
+    applied_bytes = len(applied) + 5 * len(applied.translate(None, _ALL_BUT_GO_ESCAPED))
     return data, applied_bytes
+
+
+_ALL_BUT_GO_ESCAPED = bytes(b for b in range(256) if b not in b"<>&")
 
 
 def size_problem(spec: FleetSpec, cm: dict, path: str, shrink: str = "make the dashboard smaller",

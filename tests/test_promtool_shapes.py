@@ -10,6 +10,7 @@ import shutil
 
 import orjson
 import pytest
+from hypothesis import given, settings, strategies as st
 from click.testing import CliRunner
 
 from modeldash.alerts import build as A
@@ -111,6 +112,23 @@ def test_substitute_is_a_longest_first_alternation_whatever_the_values():
         assert "".join(parts) == text
         assert _join(parts, pairs) == _substitute(text, pairs)
         assert _join(parts, {k: v + "!" for k, v in pairs.items()}) == _substitute(text, {k: v + "!" for k, v in pairs.items()})
+
+
+def _regex_substitute(text: str, pairs: dict[str, str]) -> str:
+    """The reference: one regex alternation of the tokens, longest first."""
+    pairs = {k: v for k, v in pairs.items() if k}
+    if not pairs:
+        return text
+    pattern = "|".join(re.escape(k) for k in sorted(pairs, key=lambda k: (-len(k), k)))
+    return re.sub(pattern, lambda m: pairs[m.group(0)], text)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet="ab-.*", max_size=40), st.lists(st.text(alphabet="ab-.*", max_size=4), max_size=4))
+def test_substitute_cuts_as_a_longest_first_regex_alternation(text, tokens):
+    pairs = {k: f"<{i}>" for i, k in enumerate(tokens)}
+    assert _substitute(text, pairs) == _regex_substitute(text, pairs)
+    assert "".join(_split(text, pairs)) == text
 
 
 def test_recording_index_candidates_keep_file_order():
