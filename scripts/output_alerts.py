@@ -62,10 +62,11 @@ def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
         ctx.summary.append(f"alerts: {len(defs)} rules in {n_groups} groups"
                            + (f", {len(skipped)} skipped (see manifest)" if skipped else ""))
         return
-    shapes = A.rule_shapes(spec, defs)  # one test per rule shape (prometheus_rules.Shape)
+    index = A.recording_index(spec)  # built once for both
+    shapes = A.rule_shapes(spec, defs, index)  # one test per rule shape (prometheus_rules.Shape)
     covered = ctx.manifest["promtool_shapes"] = A.shape_summary(shapes)
-    tests, test_rules = A.promtool_suite(spec, defs, shapes)
-    del shapes
+    tests, test_rules = A.promtool_suite(spec, defs, shapes, index)
+    del shapes, index
     cases = A.count_cases(tests)
     for name in list(tests):
         yield _file(ctx, f"{PROM_TESTS_DIR}/{name}.yaml", tests.pop(name), dumps_json_bytes)
