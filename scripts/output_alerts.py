@@ -59,14 +59,16 @@ def alert_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
     if am:
         yield _file(ctx, ALERTMANAGER, am, dumps_yaml)
     if not selected(f"{PROM_TESTS_DIR}/", ctx.only):  # --only without prometheus-rules: no tests to build
+        ctx.done_with("recordings")
         ctx.summary.append(f"alerts: {len(defs)} rules in {n_groups} groups"
                            + (f", {len(skipped)} skipped (see manifest)" if skipped else ""))
         return
-    index = A.recording_index(spec)  # built once for both
+    index = A.recording_index(spec, ctx.recordings)  # built once for both
     shapes = A.rule_shapes(spec, defs, index)  # one test per rule shape (prometheus_rules.Shape)
     covered = ctx.manifest["promtool_shapes"] = A.shape_summary(shapes)
     tests, test_rules = A.promtool_suite(spec, defs, shapes, index)
     del shapes, index
+    ctx.done_with("recordings")
     cases = A.count_cases(tests)
     for name in list(tests):
         yield _file(ctx, f"{PROM_TESTS_DIR}/{name}.yaml", tests.pop(name), dumps_json_bytes)

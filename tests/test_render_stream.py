@@ -70,8 +70,8 @@ def test_built_values_are_dropped_after_their_last_reader(example_spec, tmp_path
 
     def spy(fn):
         def family(ctx):
-            seen[fn.__name__] = {k for k in ("dashboards", "dashboard_texts", "grafana_alerting", "prometheus_rules")
-                                 if k in ctx.__dict__}
+            seen[fn.__name__] = {k for k in ("dashboards", "dashboard_texts", "grafana_alerting", "prometheus_rules",
+                                             "recordings") if k in ctx.__dict__}
             produced = fn(ctx)
             yield from produced.items() if isinstance(produced, dict) else produced
         return family
@@ -84,7 +84,8 @@ def test_built_values_are_dropped_after_their_last_reader(example_spec, tmp_path
     # the alerting documents; after it nothing holds the dashboards, after alerts nothing at all
     assert seen["dashboard_files"] == set()
     assert seen["k8s_files"] == {"dashboard_texts"}
-    assert seen["alert_files"] == {"grafana_alerting", "prometheus_rules"}
+    # the recording rules rules.yaml was made of wait for the promtool tests' index
+    assert seen["alert_files"] == {"grafana_alerting", "prometheus_rules", "recordings"}
     assert seen["job_files"] == set()
 
 
