@@ -16,6 +16,7 @@ from modeldash.alerts.prometheus_rules import (
     promtool_suite,
     promtool_test_rules,
     promtool_tests,
+    recording_index,
     rule_shapes,
     shape_summary,
 )
@@ -38,7 +39,7 @@ __all__ = [
     "AlertDefinition", "alert_definitions", "build_catalog", "grafana_rule_groups", "grafana_file_groups",
     "grafana_alerting_provisioning", "contact_points", "notification_policy_subtree", "alertmanager_config",
     "prometheus_rules", "prometheus_rule_manifests", "promtool_tests", "promtool_test_rules", "promtool_suite",
-    "rule_shapes", "shape_summary",
+    "recording_index", "rule_shapes", "shape_summary",
     "count_cases", "rule_uids", "recording_rules", "RECORDED_REQUEST_RATE", "RECORDED_LATENCY_P95", "RECORDED_ERROR_RATIO", "RECORDED_NAMES",
 ]
 

@@ -36,13 +36,15 @@ def prometheus_alert_rule(d: AlertDefinition) -> dict:
     }
 
 
-def prometheus_rules(spec, defs: list[AlertDefinition] | None = None) -> dict:
+def prometheus_rules(spec, defs: list[AlertDefinition] | None = None, recordings: list | None = None) -> dict:
     """A plain rules file (``rule_files`` / ``promtool check rules``): recording + alerting groups,
-    recording groups first (``sharding``: one per namespace; alerting: as the Grafana groups)."""
+    recording groups first (``sharding``: one per namespace; alerting: as the Grafana groups).
+    ``recordings``: ``recording_rules(spec)`` when the caller built it already."""
     interval = format_duration(spec.alerting.interval)
     defs = alert_definitions(spec) if defs is None else defs
+    recordings = recording_rules(spec) if recordings is None else recordings
     groups = [{"name": name, "interval": interval, "rules": [r.as_prometheus() for r in recs]}
-              for name, recs in recording_groups(recording_rules(spec)).items()]
+              for name, recs in recording_groups(recordings).items()]
     groups += slo_rule_groups(spec, interval)  # before the alerts: promtool evaluates groups in order
     for name, group in alert_groups(defs).items():
         groups.append({"name": name, "interval": interval, "rules": [prometheus_alert_rule(d) for d in group]})
@@ -119,21 +121,26 @@ def promtool_test_rules(spec, defs: list[AlertDefinition] | None = None) -> dict
     return _suite(spec, defs)[1]
 
 
-def promtool_suite(spec, defs: list[AlertDefinition] | None = None, shapes: list | None = None
-                   ) -> tuple[dict[str, dict], dict[str, dict]]:
+def promtool_suite(spec, defs: list[AlertDefinition] | None = None, shapes: list | None = None,
+                   index: "_RecordingIndex | None" = None) -> tuple[dict[str, dict], dict[str, dict]]:
     """``(promtool_tests, promtool_test_rules)`` built together (what render writes): the cases of
-    each shape's representative only (``rule_shapes``, computed here unless given)."""
-    return _suite(spec, defs, shapes)
+    each shape's representative only (``rule_shapes``, computed here unless given). ``index``:
+    ``recording_index(spec)`` when the caller built it for ``rule_shapes`` already."""
+    return _suite(spec, defs, shapes, index)
 
 
-def _recording_index(spec) -> "_RecordingIndex":
+def recording_index(spec, recordings: list | None = None) -> "_RecordingIndex":
+    """The recording rules the promtool tests load, indexed; ``rule_shapes`` and ``promtool_suite``
+    can share one (it is ~16,000 rules at 1,000 models). ``recordings``: ``recording_rules(spec)``
+    when the caller built it already (render: the one rules.yaml was made of)."""
+    recordings = recording_rules(spec) if recordings is None else recordings
     # model:* recordings, then the SLO ones (some read others: one group keeps that order)
-    return _RecordingIndex(recording_rules(spec) + [r for m in spec.models for r in slo_recording_rules(spec, m)])
+    return _RecordingIndex(list(recordings) + [r for m in spec.models for r in slo_recording_rules(spec, m)])
 
 
-def _suite(spec, defs, shapes=None) -> tuple[dict[str, dict], dict[str, dict]]:
+def _suite(spec, defs, shapes=None, index=None) -> tuple[dict[str, dict], dict[str, dict]]:
     defs = alert_definitions(spec) if defs is None else defs
-    recordings = _recording_index(spec)
+    recordings = recording_index(spec) if index is None else index
     if shapes is None:
         shapes = rule_shapes(spec, defs, recordings)
     by_name: dict[str, list[AlertDefinition]] = defaultdict(list)
@@ -355,7 +362,7 @@ def rule_shapes(spec, defs: list[AlertDefinition], index: "_RecordingIndex | Non
     the member's (and back) is exactly the member's: a name that occurs elsewhere in a rule
     (a model called ``predictor``) cannot merge two different rules. A shape none of whose
     members has a scenario is not tested."""
-    index = index or _recording_index(spec)
+    index = index or recording_index(spec)
     isvc = {m.name: m.isvc for m in spec.models}
     shapes: list[Shape] = []
     by_sig: dict[str, list[tuple[Shape, str, tuple]]] = defaultdict(list)

@@ -86,15 +86,18 @@ def alert_rule_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
 
 def alert_test_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
     """The promtool tests: one per rule shape, each file with the rules it loads. They read
-    only the catalogue, so a large fleet's render builds them beside the rule files."""
+    only the catalogue and the recording rules, so a large fleet's render builds them beside
+    the rule files."""
     spec = ctx.spec
     defs, _skipped = ctx.catalog
     if not defs or not selected(f"{PROM_TESTS_DIR}/", ctx.only):  # --only without prometheus-rules
         return
-    shapes = A.rule_shapes(spec, defs)  # one test per rule shape (prometheus_rules.Shape)
+    index = A.recording_index(spec, ctx.recordings)  # built once for both
+    shapes = A.rule_shapes(spec, defs, index)  # one test per rule shape (prometheus_rules.Shape)
     covered = ctx.manifest["promtool_shapes"] = A.shape_summary(shapes)
-    tests, test_rules = A.promtool_suite(spec, defs, shapes)
-    del shapes
+    tests, test_rules = A.promtool_suite(spec, defs, shapes, index)
+    del shapes, index
+    ctx.done_with("recordings")
     parts = _parts(ctx)
     parts.cases, parts.covered = A.count_cases(tests), covered
     for name in list(tests):

@@ -77,10 +77,10 @@ _READS = {
     dashboard_files: {"dashboard_texts"},
     k8s_dashboard_files: {"dashboard_texts"},
     k8s_spec_files: set(),
-    k8s_alerting_files: {"grafana_alerting", "prometheus_rules", "catalog"},
+    k8s_alerting_files: {"grafana_alerting", "prometheus_rules", "recordings", "catalog"},
     k8s_closing_files: set(),
-    alert_rule_files: {"catalog", "grafana_alerting", "prometheus_rules"},
-    alert_test_files: {"catalog"},
+    alert_rule_files: {"catalog", "grafana_alerting", "prometheus_rules", "recordings"},
+    alert_test_files: {"catalog", "recordings"},
     alert_summary: set(),
     job_files: set(),
 }
@@ -88,11 +88,12 @@ _READS = {
 # The lanes a large fleet's render runs in forked processes beside this one (``render_lanes``):
 # each lane's families and what this process builds before forking it (the child inherits it).
 # The dashboards and their copies read nothing the alerts read, the monitors and the jobs only
-# the spec, the promtool tests only the catalogue. This process keeps the rule documents and their k8s
-# copies. (Lanes of about equal CPU at 1,000 models; the OS shares the 2 cores among them.)
+# the spec, the promtool tests only the catalogue and the recording rules. This process keeps
+# the rule documents and their k8s copies. (Lanes of about equal CPU at 1,000 models; the OS
+# shares the 2 cores among them.)
 _SIDE_LANES = (
     ((dashboard_files, k8s_dashboard_files, k8s_spec_files), ()),
-    ((alert_test_files, job_files), ("catalog",)),
+    ((alert_test_files, job_files), ("catalog", "recordings")),
 )
 # The steps that need every lane's work: they run once all are merged.
 _AFTER_LANES = (k8s_closing_files, alert_summary)

@@ -72,8 +72,14 @@ class RenderContext:
         return [(b.uid, b.folder_title, dumps_json_bytes(b.json)) for b in iter_dashboards(self.spec)]
 
     @cached_property
+    def recordings(self) -> list:
+        """``recording_rules(spec)``, once: rules.yaml and the promtool tests' index both read them
+        (``alert_files`` releases them when its tests are built)."""
+        return A.recording_rules(self.spec)
+
+    @cached_property
     def prometheus_rules(self) -> dict:
-        return A.prometheus_rules(self.spec, self.defs)
+        return A.prometheus_rules(self.spec, self.defs, self.recordings)
 
     @cached_property
     def grafana_alerting(self) -> dict:

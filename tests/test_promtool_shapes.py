@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 from click.testing import CliRunner
 
 from modeldash.alerts import build as A
-from modeldash.alerts.prometheus_rules import (_join, _recording_index, _split, _substitute,
+from modeldash.alerts.prometheus_rules import (_join, _split, _substitute, recording_index,
                                                prometheus_alert_rule)
 from modeldash.spec.fleet import load_spec_data
 from test_fleet_scale import spread_fleet
@@ -133,7 +133,7 @@ def test_substitute_cuts_as_a_longest_first_regex_alternation(text, tokens):
 
 def test_recording_index_candidates_keep_file_order():
     spec = load_spec_data(_fleet(HOSTILE), "f.yaml")
-    index = _recording_index(spec)
+    index = recording_index(spec)
     recs = index.recs
     assert len({r.labels.get("model") for r in recs}) > 3
     for models in ({"m2"}, {"m2", "m1"}, {"knative", "predictor", "ns"}, {"m1", "nonesuch"}, {"nonesuch"}):

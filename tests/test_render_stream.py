@@ -70,8 +70,8 @@ def test_built_values_are_dropped_after_their_last_reader(example_spec, tmp_path
 
     def spy(fn):
         def family(ctx):
-            seen[fn.__name__] = {k for k in ("dashboards", "dashboard_texts", "grafana_alerting", "prometheus_rules")
-                                 if k in ctx.__dict__}
+            seen[fn.__name__] = {k for k in ("dashboards", "dashboard_texts", "grafana_alerting", "prometheus_rules",
+                                             "recordings") if k in ctx.__dict__}
             produced = fn(ctx)
             yield from produced.items() if isinstance(produced, dict) else produced
         return family
@@ -82,14 +82,15 @@ def test_built_values_are_dropped_after_their_last_reader(example_spec, tmp_path
     assert R.render_to(example_spec, tmp_path / "out").problems == []
     # the dashboards family keeps their texts, never the objects; k8s reads the texts, then
     # builds the alerting documents; after it nothing holds the dashboards, after the alert
-    # rule files nothing at all (the promtool tests read only the catalogue)
+    # rule files nothing but the recording rules (the promtool tests read only those and the catalogue)
     assert seen["dashboard_files"] == set()
     assert seen["k8s_dashboard_files"] == {"dashboard_texts"}
     assert seen["k8s_spec_files"] == set()
     assert seen["k8s_alerting_files"] == set()
-    assert seen["k8s_closing_files"] == {"grafana_alerting", "prometheus_rules"}
-    assert seen["alert_rule_files"] == {"grafana_alerting", "prometheus_rules"}
-    assert seen["alert_test_files"] == set()
+    assert seen["k8s_closing_files"] == {"grafana_alerting", "prometheus_rules", "recordings"}
+    assert seen["alert_rule_files"] == {"grafana_alerting", "prometheus_rules", "recordings"}
+    # the recording rules rules.yaml was made of wait for the promtool tests' index
+    assert seen["alert_test_files"] == {"recordings"}
     assert seen["alert_summary"] == set()
     assert seen["job_files"] == set()
 
