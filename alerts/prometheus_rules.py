@@ -365,7 +365,7 @@ def rule_shapes(spec, defs: list[AlertDefinition], index: "_RecordingIndex | Non
     index = index or recording_index(spec)
     isvc = {m.name: m.isvc for m in spec.models}
     shapes: list[Shape] = []
-    by_sig: dict[str, list[tuple[Shape, str, tuple]]] = defaultdict(list)
+    by_sig: dict[str, list[tuple[Shape, str, tuple, list[str]]]] = defaultdict(list)
     for d in sorted(defs, key=lambda d: (d.name, d.namespace or "", d.model or "", d.key)):
         ident = _identity(d, isvc)
         text = _rule_text(d, index)

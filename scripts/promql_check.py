@@ -24,11 +24,12 @@ import promql_parser
 
 _PLAIN = r"[A-Za-z0-9_.:/ -]"
 # A non-empty value after ``=`` (so also ``!=``), replaced by a literal that re.sub copies in C.
-# Both patterns start with a literal character, which the regex engine scans for quickly (a
-# leading look-behind made it try every position: 10x slower). After ``==`` or ``<=`` a string
-# fails to parse whatever it holds, so replacing it there changes nothing.
+# Neither pattern starts with a look-behind, which makes the regex engine try every position
+# (10x slower for the first, 1.6x for the second); the regex matcher's ``=`` or ``!`` is matched
+# and put back instead. After ``==`` or ``<=`` a string fails to parse whatever it holds, so
+# replacing it there changes nothing.
 _PLAIN_EQ = re.compile(rf'=\s*"{_PLAIN}+"')
-_REGEX = re.compile(r'(?<=[=!])~\s*"([^"\\]*)"')
+_REGEX = re.compile(r'([=!])~\s*"([^"\\]*)"')
 _PLAIN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/ -")
 
 
@@ -62,7 +63,7 @@ def _safe_regex(body: str, i: int = 0) -> tuple[bool, int] | None:
 
 
 def _regex_stand_in(m: re.Match) -> str:
-    return _regex_stand_in_for(m.group(1), m.group(0))
+    return m.group(1) + _regex_stand_in_for(m.group(2), m.group(0)[1:])
 
 
 @functools.lru_cache(maxsize=65536)

@@ -6,6 +6,7 @@ import itertools
 
 import promql_parser
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from modeldash.dashboards.build import build_dashboards
 from modeldash.scripts.lint import lint_dashboards
@@ -68,3 +69,19 @@ def test_lint_reports_a_bad_query_in_the_second_of_two_same_shape_dashboards(exa
     problems = lint_dashboards([first, second], ["prometheus"])
     assert [p.dashboard for p in problems] == [second["uid"]]
     assert "non-empty matcher" in problems[0].reason
+
+
+def _shape_with_lookbehind(expr: str) -> str:
+    """``shape`` as first written: the regex matcher found by a look-behind on its ``=`` or ``!``."""
+    import re
+
+    from modeldash.scripts import promql_check as pc
+
+    regex = re.compile(r'(?<=[=!])~\s*"([^"\\]*)"')
+    return regex.sub(lambda m: pc._regex_stand_in_for(m.group(1), m.group(0)), pc._PLAIN_EQ.sub('="x"', expr))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet='=!~ "a.*|()\\', max_size=30))
+def test_shape_without_the_look_behind_is_the_same_text(expr):
+    assert shape(expr) == _shape_with_lookbehind(expr)
