@@ -76,18 +76,10 @@ class AlertDefinition:
     def threshold_text(self) -> str:
         return fmt_number(self.threshold)
 
-    @functools.cached_property  # rules.yaml, the rule shapes and the promtool test rules
+    @property
     def condition(self) -> str:
         """The full PromQL alert condition (the Prometheus ``expr``)."""
         return f"({self.expr}) {self.op} {self.threshold_text}"
-
-    @functools.cached_property
-    def prometheus_texts(self) -> tuple[str, str]:
-        """Summary and description as Prometheus templates (``$value``), rendered once: rules.yaml,
-        the rule shapes and the promtool test rules all carry them (render_template's cache is
-        far smaller than a fleet's texts)."""
-        return (render_template(self.summary, "$value", self.value_format),
-                render_template(self.description, "$value", self.value_format))
 
     @property
     def for_text(self) -> str:

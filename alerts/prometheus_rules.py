@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import orjson
 
-from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template
+from modeldash.alerts.catalog import AlertDefinition, alert_definitions, expand_template, render_template
 from modeldash.alerts.recording_rules import recording_rules
 from modeldash.alerts.sharding import alert_groups, recording_groups
 from modeldash.alerts.slo_rules import slo_recording_rules, slo_rule_groups
@@ -26,13 +26,21 @@ TEST_RULES_DIR = "rules"  # prometheus/tests/rules/<test>.yaml: the rules one te
 
 
 def prometheus_alert_rule(d: AlertDefinition) -> dict:
-    summary, description = d.prometheus_texts  # rendered once per definition
+    value = "$value"
     return {
         "alert": d.name,
         "expr": d.condition,
         "for": d.for_text,
         "labels": dict(d.labels),
-        "annotations": {"summary": summary, "description": description, "runbook_url": d.runbook_url},
+        "annotations": _annotations(d, value),
+    }
+
+
+def _annotations(d: AlertDefinition, value_ref: str) -> dict:
+    return {
+        "summary": render_template(d.summary, value_ref, d.value_format),
+        "description": render_template(d.description, value_ref, d.value_format),
+        "runbook_url": d.runbook_url,
     }
 
 
