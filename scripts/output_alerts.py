@@ -69,6 +69,7 @@ def alert_rule_files(ctx: RenderContext) -> Iterator[tuple[str, str | bytes]]:
     # the large documents as JSON-compatible YAML (serialise.dumps_yaml_json), as the bytes
     # that go to disk; each is dropped before the next is built
     yield _file(ctx, PROM_RULES, ctx.prometheus_rules, dumps_json_bytes)
+    ctx.done_with("prometheus_rules", "recordings")  # not held while the Grafana documents are built
     yield _file(ctx, GRAFANA_FILE, ctx.grafana_alerting, dumps_json_bytes)
     # the API groups are the file document's rules, reshaped (each rule is built once)
     groups = A.grafana_rule_groups(spec, defs, file_groups=ctx.grafana_alerting["groups"])

@@ -1,7 +1,7 @@
 """Output family: one JSON file per dashboard, grouped by folder (``dashboards/<folder>/<uid>.json``)."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from modeldash.dashboards.build import iter_dashboards
 
@@ -16,19 +16,21 @@ def dashboard_path(folder_title: str, uid: str) -> str:
     return f"{DASHBOARD_DIR}/{make_uid(folder_title)}/{uid}.json"
 
 
-def dashboard_files(ctx: RenderContext) -> Iterator[tuple[str, bytes]]:
-    """Each dashboard built, serialised and handed on before the next is built; its text is
-    kept (``ctx.dashboard_texts``) for the k8s and provisioning copies, the object is not."""
-    texts, folders = [], set()
+def dashboard_files(ctx: RenderContext, copies: Callable | None = None) -> Iterator[tuple[str, bytes]]:
+    """Each dashboard built, serialised and handed on before the next is built; neither the
+    object nor the text is kept. ``copies(uid, folder title, text)``: more files made of that
+    text, handed on right after it (the k8s and provisioning copies, ``output_k8s``)."""
+    uids, folders = [], set()
     boards = ctx.__dict__.get("dashboards")  # built already (an in-memory build's caller asked)
     for b in boards if boards is not None else iter_dashboards(ctx.spec):
         path = dashboard_path(b.folder_title, b.uid)
         text = dumps_json_bytes(b.json)
-        texts.append((b.uid, b.folder_title, text))
+        uids.append(b.uid)
         folders.add(f"{b.folder_uid}:{b.folder_title}")
         ctx.parsed[path] = b.json
         yield path, text
-    ctx.__dict__["dashboard_texts"] = texts
-    ctx.manifest["dashboards"] = sorted(uid for uid, _f, _t in texts)
+        if copies is not None:
+            yield from copies(b.uid, b.folder_title, text)
+    ctx.manifest["dashboards"] = sorted(uids)
     ctx.manifest["folders"] = sorted(folders)
-    ctx.summary.append(f"{len(texts)} dashboards in folder {ctx.spec.grafana.folder!r}")
+    ctx.summary.append(f"{len(uids)} dashboards in folder {ctx.spec.grafana.folder!r}")

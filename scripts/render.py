@@ -25,8 +25,8 @@ from modeldash.scripts.errors import BadInput
 from modeldash.scripts.output_alerts import alert_rule_files, alert_summary, alert_test_files
 from modeldash.scripts.output_dashboards import dashboard_files
 from modeldash.scripts.output_jobs import job_files
-from modeldash.scripts.output_k8s import (KUSTOMIZATION, k8s_alerting_files, k8s_closing_files, k8s_dashboard_files,
-                                          k8s_spec_files, kustomization_file)
+from modeldash.scripts.output_k8s import (KUSTOMIZATION, dashboard_and_copy_files, k8s_alerting_files,
+                                          k8s_closing_files, k8s_dashboard_files, k8s_spec_files, kustomization_file)
 from modeldash.scripts.lint_tree import file_hashes
 from modeldash.scripts.output_tree import OutputTree
 from modeldash.scripts.render_context import MANIFEST, OutputFn, RenderContext
@@ -38,6 +38,7 @@ def _outputs() -> list[tuple[OutputFn, frozenset[str]]]:
     k8s = frozenset({"k8s", "provisioning"})  # the k8s family, in four steps (output_k8s)
     alerts = frozenset({"alerts", "prometheus-rules"})  # and the alerts family (output_alerts)
     return [
+        (dashboard_and_copy_files, frozenset({"dashboards"}) | k8s),  # both of the next two, at once
         (dashboard_files, frozenset({"dashboards"})),
         (k8s_dashboard_files, k8s),
         (k8s_spec_files, k8s),
@@ -74,8 +75,9 @@ def read_manifest(out_dir: Path) -> dict:
 # What each family reads from the context; a streaming render drops a built value (its memory)
 # once no family still to run reads it.
 _READS = {
-    dashboard_files: {"dashboard_texts"},
-    k8s_dashboard_files: {"dashboard_texts"},
+    dashboard_and_copy_files: set(),
+    dashboard_files: set(),
+    k8s_dashboard_files: set(),
     k8s_spec_files: set(),
     k8s_alerting_files: {"grafana_alerting", "prometheus_rules", "recordings", "catalog"},
     k8s_closing_files: set(),
@@ -85,6 +87,9 @@ _READS = {
     job_files: set(),
 }
 
+# Families that run as one when all their parts are chosen (one dashboard's text at a time).
+_TOGETHER = ((dashboard_and_copy_files, (dashboard_files, k8s_dashboard_files)),)
+
 # The lanes a large fleet's render runs in forked processes beside this one (``render_lanes``):
 # each lane's families and what this process builds before forking it (the child inherits it).
 # The dashboards and their copies read nothing the alerts read, the monitors and the jobs only
@@ -92,7 +97,7 @@ _READS = {
 # the rule documents and their k8s copies. (Lanes of about equal CPU at 1,000 models; the OS
 # shares the 2 cores among them.)
 _SIDE_LANES = (
-    ((dashboard_files, k8s_dashboard_files, k8s_spec_files), ()),
+    ((dashboard_and_copy_files, dashboard_files, k8s_dashboard_files, k8s_spec_files), ()),
     ((alert_test_files, job_files), ("catalog", "recordings")),
 )
 # The steps that need every lane's work: they run once all are merged.
@@ -102,8 +107,14 @@ PARALLEL_MIN_MODELS = 100
 
 
 def chosen_families(only: frozenset[str] | None) -> list[tuple[OutputFn, frozenset[str]]]:
-    """The families (in order) that write at least one chosen output."""
-    return [(fn, names) for fn, names in _outputs() if only is None or names & only]
+    """The families (in order) that write at least one chosen output; the dashboards and their
+    k8s copies as one family when both are chosen (``dashboard_and_copy_files``)."""
+    families = [(fn, names) for fn, names in _outputs() if only is None or names & only]
+    fns = {fn for fn, _ in families}
+    drop = set()
+    for together, parts in _TOGETHER:
+        drop |= set(parts) if set(parts) <= fns else {together}
+    return [(fn, names) for fn, names in families if fn not in drop]
 
 
 def iter_files(ctx: RenderContext, release: bool = False, families: list | None = None,

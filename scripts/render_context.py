@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from modeldash.alerts import build as A
-from modeldash.dashboards.build import build_dashboards, iter_dashboards
-from modeldash.scripts.serialise import dumps_json_bytes
+from modeldash.dashboards.build import build_dashboards
 from modeldash.spec.fleet import FleetSpec
 
 MANIFEST = ".modeldash-manifest.json"
@@ -63,13 +62,6 @@ class RenderContext:
     @cached_property
     def dashboards(self) -> list:
         return build_dashboards(self.spec)
-
-    @cached_property
-    def dashboard_texts(self) -> list[tuple[str, str, bytes]]:
-        """``(uid, folder title, dashboard JSON as written)`` of every dashboard: what the k8s
-        and provisioning copies are made of. The dashboards family fills it as it writes each
-        file (``output_dashboards``); without that family it is built here."""
-        return [(b.uid, b.folder_title, dumps_json_bytes(b.json)) for b in iter_dashboards(self.spec)]
 
     @cached_property
     def recordings(self) -> list:

@@ -102,7 +102,9 @@ def test_catalogue_and_dashboards_built_once_per_render(example_spec, tmp_path, 
     from modeldash.scripts.render import build_files, render_to
 
     calls = {"catalog": 0, "dashboards": 0}
-    real_catalog, real_boards, real_iter = rc.A.build_catalog, rc.build_dashboards, rc.iter_dashboards
+    import modeldash.scripts.output_k8s as ok
+
+    real_catalog, real_boards, real_iter = rc.A.build_catalog, rc.build_dashboards, od.iter_dashboards
 
     def counting_catalog(spec):
         calls["catalog"] += 1
@@ -118,7 +120,7 @@ def test_catalogue_and_dashboards_built_once_per_render(example_spec, tmp_path, 
 
     monkeypatch.setattr(rc.A, "build_catalog", counting_catalog)
     monkeypatch.setattr(rc, "build_dashboards", counting_boards)
-    monkeypatch.setattr(rc, "iter_dashboards", counting_iter)
+    monkeypatch.setattr(ok, "iter_dashboards", counting_iter)
     monkeypatch.setattr(od, "iter_dashboards", counting_iter)
     monkeypatch.setattr("modeldash.alerts.catalog.build_catalog", counting_catalog)
     if streaming:

@@ -44,7 +44,7 @@ def test_a_lint_problem_keeps_the_old_tree_and_leaves_no_temp_folder(example_spe
             ctx.parsed.pop(rel, None)  # lint reads the text
             yield rel, text.replace(b'"expr": "', b'"expr": "sum((', 1)
 
-    monkeypatch.setattr(R, "_READS", {**R._READS, broken: {"dashboard_texts"}})
+    monkeypatch.setattr(R, "_READS", {**R._READS, broken: set()})
     monkeypatch.setattr(R, "_outputs", lambda: [(broken, frozenset({"dashboards"}))])
     done = R.render_to(example_spec, out)
     assert done.problems and all("does not parse" in str(p) for p in done.problems)
@@ -70,21 +70,23 @@ def test_built_values_are_dropped_after_their_last_reader(example_spec, tmp_path
 
     def spy(fn):
         def family(ctx):
-            seen[fn.__name__] = {k for k in ("dashboards", "dashboard_texts", "grafana_alerting", "prometheus_rules",
+            seen[fn.__name__] = {k for k in ("dashboards", "grafana_alerting", "prometheus_rules",
                                              "recordings") if k in ctx.__dict__}
             produced = fn(ctx)
             yield from produced.items() if isinstance(produced, dict) else produced
         return family
 
     wrapped = [(spy(fn), names) for fn, names in real]
-    monkeypatch.setattr(R, "_READS", {w: R._READS[fn] for (w, _), (fn, _) in zip(wrapped, real)})
+    spies = {fn: w for (w, _), (fn, _) in zip(wrapped, real)}
+    monkeypatch.setattr(R, "_READS", {w: R._READS[fn] for fn, w in spies.items()})
+    monkeypatch.setattr(R, "_TOGETHER", tuple((spies[t], tuple(spies[p] for p in ps)) for t, ps in R._TOGETHER))
     monkeypatch.setattr(R, "_outputs", lambda: wrapped)
     assert R.render_to(example_spec, tmp_path / "out").problems == []
-    # the dashboards family keeps their texts, never the objects; k8s reads the texts, then
-    # builds the alerting documents; after it nothing holds the dashboards, after the alert
-    # rule files nothing but the recording rules (the promtool tests read only those and the catalogue)
-    assert seen["dashboard_files"] == set()
-    assert seen["k8s_dashboard_files"] == {"dashboard_texts"}
+    # the dashboards and their k8s copies are written together (no text is kept for later);
+    # k8s builds the alerting documents; after the alert rule files nothing is held but the
+    # recording rules (the promtool tests read only those and the catalogue)
+    assert "dashboard_files" not in seen and "k8s_dashboard_files" not in seen
+    assert seen["dashboard_and_copy_files"] == set()
     assert seen["k8s_spec_files"] == set()
     assert seen["k8s_alerting_files"] == set()
     assert seen["k8s_closing_files"] == {"grafana_alerting", "prometheus_rules", "recordings"}
