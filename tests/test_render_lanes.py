@@ -209,7 +209,7 @@ def test_small_fleets_render_in_one_process_and_large_ones_in_lanes(example_spec
     assert R._lanes(families, fleet, 1) is None
     side, rest, after = R._lanes(families, fleet, 2)
     assert [fn.__name__ for fs, _ in side for fn, _ in fs] == [
-        "dashboard_and_copy_files", "k8s_spec_files", "alert_test_files", "job_files"]
+        "dashboard_and_copy_files", "k8s_spec_files", "alert_test_files", "job_files"]  # two lanes
     assert [fn.__name__ for fn, _ in rest] == ["k8s_alerting_files", "alert_rule_files"]
     assert [fn.__name__ for fn, _ in after] == ["k8s_closing_files", "alert_summary"]
     assert R._lanes(R.chosen_families(frozenset({"dashboards"})), fleet, 2) is None  # nothing to share
