@@ -35,8 +35,8 @@ ALERTMANAGER = "alertmanager/alertmanager.yaml"
 
 @dataclass
 class AlertParts:
-    """What the summary line needs from the family's steps, which may run in two processes
-    (``render.render_to``): merged by ``absorb`` before ``alert_summary`` writes the line."""
+    """What the summary line needs from the family's steps, which may run in different
+    processes (``render.render_to``): merged by ``absorb`` before ``alert_summary`` writes it."""
 
     rules: int = 0
     groups: int | None = None  # set by the rules step (None: alerting disabled)

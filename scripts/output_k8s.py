@@ -236,8 +236,8 @@ def kustomization_file(files: dict[str, str]) -> str:
 
 
 def _k8s_render(ctx) -> K8sRender:
-    """The family's state, shared by its four steps (``ctx.parts``; a two-process render
-    merges the dashboards' part into it before the closing step)."""
+    """The family's state, shared by its four steps (``ctx.parts``; a render in lanes merges
+    the other lanes' parts into it before the closing step)."""
     return ctx.parts.setdefault(MANIFEST_KEY, K8sRender())
 
 

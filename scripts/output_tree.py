@@ -21,8 +21,8 @@ class OutputTree:
 
     Use as a context manager: leaving it without ``commit`` (an exception, lint problems)
     deletes everything written so far. Files are written and hashed by a background thread
-    (or in ``add`` itself, with ``background`` off)
-    (file I/O and SHA-256 release the GIL), so a render's 500 MB of writes overlap with
+    (file I/O and SHA-256 release the GIL; with ``background`` off, in ``add`` itself), so a
+    one-process render's 500 MB of writes overlap with
     building the next files instead of adding to them. At most ``pending`` files and
     ``pending_bytes`` bytes wait (one larger file waits alone), so the queue never holds a
     second copy of the largest documents while the next one is being built.
@@ -55,7 +55,7 @@ class OutputTree:
     def share(self) -> "OutputTree":
         """A tree that writes into this one's temp folder (a second render process's files):
         it has its own writer and hashes, never commits, and leaves the folder to its owner.
-        Take it before this tree has a thread (``add`` starts one), so that a fork copies none."""
+        A render in lanes takes it in each forked child (``render._in_lanes``)."""
         other = OutputTree(self.out_dir, self._queue.maxsize, self._budget)
         other._owner, other._tmp, other.background = False, self._tmp, self.background
         return other

@@ -1,11 +1,12 @@
-"""A render on two cores: one output lane in a forked process beside the rest.
+"""A render on two cores: output lanes in forked processes beside the rest.
 
-The dashboards and their k8s/provisioning copies read nothing the alerts read (and the other
-way round), so a large fleet's render builds them in a second process while this one builds
-the alerts: about half the wall time on a 2-core machine. The child writes its files into the
-same temp folder (``OutputTree.share``), lints them itself, and sends back what the parent
-needs to finish: the names and hashes, its lint, and what its families recorded. ``fork``
-copies the spec and the imported modules for free; nothing large crosses the pipe.
+The dashboards and their k8s/provisioning copies read nothing the alerts read, and the
+promtool tests, monitors and jobs only the catalogue and the spec, so a large fleet's render
+builds them in forked children while this process builds the rule documents
+(``render._SIDE_LANES``). A child writes its files into the same temp folder
+(``OutputTree.share``), lints them itself, and sends back what the parent needs to finish:
+the names and hashes, its lint, and what its families recorded. ``fork`` hands a child the
+spec, the imported modules and what was built before it for free; nothing large crosses the pipe.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def _portable(exc: BaseException) -> BaseException:
         exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         if position is not None:
             exc.family_position = position
-    exc.add_note("in render's dashboards process:\n" + "".join(traceback.format_exception(exc)).rstrip())
+    exc.add_note("in a render lane's process:\n" + "".join(traceback.format_exception(exc)).rstrip())
     return exc
 
 
@@ -84,7 +85,7 @@ class Lane:
         _pid, status = os.waitpid(self._pid, 0)
         self._pid = None
         if not data:
-            raise RuntimeError(f"render's dashboards process ended without a result (wait status {status})")
+            raise RuntimeError(f"a render lane's process ended without a result (wait status {status})")
         obj = pickle.loads(data)
         if isinstance(obj, BaseException):
             raise obj

@@ -169,7 +169,7 @@ def test_an_exception_that_does_not_pickle_arrives_by_name(forked):
 
     with pytest.raises(RuntimeError, match="Local: cannot cross") as caught:
         Lane(work).result()
-    assert any("dashboards process" in note for note in caught.value.__notes__)
+    assert any("render lane's process" in note for note in caught.value.__notes__)
     _no_children(forked)
 
 
