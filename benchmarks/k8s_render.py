@@ -15,12 +15,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from modeldash.alerts import build as alerts
 from modeldash.dashboards.build import build_dashboards
 from modeldash.spec.fleet import load_spec_data
 from modeldash.scripts.lint_k8s import lint_manifests
-from modeldash.scripts.output_k8s import _alerting, kustomization_file, render_k8s
+from modeldash.scripts.output_k8s import kustomization_file, render_k8s
 from modeldash.scripts.errors import BadInput
 from modeldash.scripts.render import build_files, write_tree
+from modeldash.scripts.render_context import RenderContext
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fleet import fleet_data  # noqa: E402  (the benchmark fleet shared with render_1000.py)
@@ -41,7 +43,9 @@ def main() -> None:
     spec = load_spec_data(data, "<generated>")
     t1 = time.perf_counter()
     boards = [(d.uid, d.folder_title, d.json) for d in build_dashboards(spec)]
-    alerting, rules = _alerting(spec)
+    ctx = RenderContext(spec=spec, out_dir=Path(tempfile.gettempdir()) / "modeldash-bench-none")
+    alerting = ctx.grafana_alerting  # as k8s_alerting_files takes them
+    rules = alerts.prometheus_rule_manifests(spec, rules=ctx.prometheus_rules)
     t2 = time.perf_counter()
     result = render_k8s(spec, boards, alerting, rules, None)
     files = dict(result.files)

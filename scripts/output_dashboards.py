@@ -18,8 +18,9 @@ def dashboard_path(folder_title: str, uid: str) -> str:
 
 def dashboard_files(ctx: RenderContext, copies: Callable | None = None) -> Iterator[tuple[str, bytes]]:
     """Each dashboard built, serialised and handed on before the next is built; neither the
-    object nor the text is kept. ``copies(uid, folder title, text)``: more files made of that
-    text, handed on right after it (the k8s and provisioning copies, ``output_k8s``)."""
+    object nor the text is kept. ``copies(uid, folder title, text, dashboard)``: more files made
+    of that text (and the object it was written from), handed on right after it (the k8s and
+    provisioning copies, ``output_k8s``)."""
     uids, folders = [], set()
     boards = ctx.__dict__.get("dashboards")  # built already (an in-memory build's caller asked)
     for b in boards if boards is not None else iter_dashboards(ctx.spec):
@@ -30,7 +31,7 @@ def dashboard_files(ctx: RenderContext, copies: Callable | None = None) -> Itera
         ctx.parsed[path] = b.json
         yield path, text
         if copies is not None:
-            yield from copies(b.uid, b.folder_title, text)
+            yield from copies(b.uid, b.folder_title, text, b.json)
     ctx.manifest["dashboards"] = sorted(uids)
     ctx.manifest["folders"] = sorted(folders)
     ctx.summary.append(f"{len(uids)} dashboards in folder {ctx.spec.grafana.folder!r}")

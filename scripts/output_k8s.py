@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-import orjson
 
 from modeldash.alerts import build as alerts
 from modeldash.dashboards.build import iter_dashboards
@@ -82,7 +81,7 @@ def render_k8s(
     json)``, ``alerting`` as Grafana's file-provisioning document (None: dashboards only), and
     the PrometheusRule manifests. ``previous`` is the last render's ``k8s`` manifest entry."""
     out = K8sRender()
-    texts = ((uid, folder, dumps_json_bytes(board)) for uid, folder, board in dashboards)
+    texts = ((uid, folder, dumps_json_bytes(board), board) for uid, folder, board in dashboards)
     for rel, text, obj in k8s_tree(spec, texts, alerting, prometheus_rules, previous, out):
         out.files[rel] = text.decode("utf-8") if isinstance(text, bytes) else text
         if obj is not None:
@@ -92,7 +91,7 @@ def render_k8s(
 
 def k8s_tree(
     spec: FleetSpec,
-    dashboards: Iterable[tuple[str, str, bytes]],
+    dashboards: Iterable[tuple[str, str, bytes, dict]],
     alerting: dict | None,
     prometheus_rules: list[dict],
     previous: dict | None,
@@ -102,8 +101,8 @@ def k8s_tree(
     and handed on as it is built (a 1,000-model fleet's ConfigMaps are ~100 MB of text); what
     is not a file (state, summary, size problems, largest ConfigMap) is filled into ``out``.
 
-    ``dashboards``: ``(uid, folder title, JSON text as in dashboards/)``; ``provisioning/``
-    gets the same bytes, the ConfigMap the same dashboard as compact JSON.
+    ``dashboards``: ``(uid, folder title, JSON text as in dashboards/, the dashboard)``;
+    ``provisioning/`` gets the same bytes, the ConfigMap the same dashboard as compact JSON.
     """
     yield from k8s_dashboard_tree(spec, dashboards, out)
     yield from k8s_spec_tree(spec, out)
@@ -134,15 +133,17 @@ def _manifest(spec: FleetSpec, out: K8sRender, rel: str, m: dict) -> tuple[str, 
     return rel, (dumps_yaml_json(m) if m["kind"] == "PrometheusRule" else dumps_yaml(m)), m
 
 
-def k8s_dashboard_tree(spec: FleetSpec, dashboards: Iterable[tuple[str, str, bytes]],
+def k8s_dashboard_tree(spec: FleetSpec, dashboards: Iterable[tuple[str, str, bytes, dict]],
                        out: K8sRender) -> Iterator[tuple[str, str | bytes, dict | None]]:
-    """Each dashboard's provisioning copy (the same bytes) and its sidecar ConfigMap."""
+    """Each dashboard's provisioning copy (the same bytes object: ``OutputTree`` hard-links it
+    to the dashboard's file when that came just before) and its sidecar ConfigMap, from
+    ``(uid, folder title, text, the dashboard the text was written from)``."""
     enabled = spec.kubernetes.enabled
-    for uid, folder_title, text in dashboards:
+    for uid, folder_title, text, board in dashboards:
         rel = f"{PROVISIONING}/dashboards/modeldash/{km.folder_directory(folder_title)}/{uid}.json"
         yield rel, text, None
         if enabled and (item := _manifest(spec, out, f"{K8S}/dashboards/{uid}.yaml",
-                                          km.dashboard_configmap(spec, uid, folder_title, orjson.loads(text)))):
+                                          km.dashboard_configmap(spec, uid, folder_title, board))):
             yield item
 
 
@@ -251,7 +252,7 @@ def _handed_on(ctx, items) -> Iterator[tuple[str, str | bytes]]:
 def k8s_dashboard_files(ctx) -> Iterator[tuple[str, str | bytes]]:
     """The family's first step: every dashboard's provisioning copy and ConfigMap (without
     the dashboards family: with it, ``dashboard_and_copy_files`` does both)."""
-    texts = ((b.uid, b.folder_title, dumps_json_bytes(b.json)) for b in iter_dashboards(ctx.spec))
+    texts = ((b.uid, b.folder_title, dumps_json_bytes(b.json), b.json) for b in iter_dashboards(ctx.spec))
     yield from _handed_on(ctx, k8s_dashboard_tree(ctx.spec, texts, _k8s_render(ctx)))
 
 
@@ -261,8 +262,8 @@ def dashboard_and_copy_files(ctx) -> Iterator[tuple[str, str | bytes]]:
     for the copies (1,000 dashboards are ~50 MB of text)."""
     out = _k8s_render(ctx)
 
-    def copies(uid: str, folder_title: str, text: bytes):
-        return _handed_on(ctx, k8s_dashboard_tree(ctx.spec, ((uid, folder_title, text),), out))
+    def copies(uid: str, folder_title: str, text: bytes, board: dict):
+        return _handed_on(ctx, k8s_dashboard_tree(ctx.spec, ((uid, folder_title, text, board),), out))
 
     yield from dashboard_files(ctx, copies)
 

@@ -16,6 +16,9 @@ import threading
 from pathlib import Path
 
 
+_LINK_MAX = 4 << 20  # files up to this size may be hard-linked to (a dashboard is ~50 KB)
+
+
 class OutputTree:
     """A temp folder beside ``out_dir`` that becomes ``out_dir`` on ``commit``.
 
@@ -44,6 +47,8 @@ class OutputTree:
         self._room = threading.Condition()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._last: tuple[bytes, Path, str] | None = None  # the file written last: its bytes, path, name
+        self.linked = 0  # files written as a hard link to the file before them
 
     def __enter__(self) -> "OutputTree":
         if self._tmp is not None:  # a share: the owner made the folder
@@ -119,9 +124,25 @@ class OutputTree:
         if path.parent not in self._dirs:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._dirs.add(path.parent)
+        # kept for the next file only when small: a 60 MB document is not held past its write
+        last, self._last = self._last, ((data, path, rel) if len(data) <= _LINK_MAX else None)
+        if last is not None and last[0] is data and self._link(last[1], path):
+            self.hashes[rel] = self.hashes[last[2]]
+            return
         with open(path, "wb") as fh:
             fh.write(data)
         self.hashes[rel] = hashlib.sha256(data).hexdigest()
+
+    def _link(self, source: Path, path: Path) -> bool:
+        """The same bytes object as the file before (a dashboard's provisioning copy): a hard link
+        instead of a second write, no new data pages (1,000 dashboards: 53 MB less to write).
+        False where the filesystem has no hard links: the caller writes the copy."""
+        try:
+            os.link(source, path)
+        except OSError:
+            return False
+        self.linked += 1
+        return True
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
