@@ -2,13 +2,15 @@
 
 Run by hand (nice -n 10 on a shared machine):
   python benchmarks/scale_table.py [--python PY] [--generator fleet|spread] [--sizes 30,100,1000]
-                                   [--server-side-apply] [--test-rules]
+                                   [--server-side-apply] [--test-rules] [--rerender]
 Each render is the command line in a fresh process (``PY -m modeldash render``), so a baseline
 checkout's interpreter can be measured with the same script. Peak is GNU time's max RSS (the
 largest process), peak_pss_all_mb the sampled sum over the render's processes; cpu_s
 its user + system time (what to compare when the machine is shared and wall time is noise);
 ``--test-rules`` adds the promtool test files' count and largest sizes, and ``modeldash test-rules``'
-wall and CPU time (promtool's children included) and case count.
+wall and CPU time (promtool's children included) and case count; ``--rerender`` the time of
+rendering into the same folder again, unchanged and with one model's threshold changed (what
+render said it changed).
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ def count_rules(out: Path) -> tuple[int, int, int]:
     return alerts, records, groups
 
 
-def measure(python: str, generator: str, n: int, ssa: bool, test_rules: bool) -> dict:
+def measure(python: str, generator: str, n: int, ssa: bool, test_rules: bool, rerender: bool = False) -> dict:
     data = GENERATORS[generator](n)
     if ssa:
         data.setdefault("kubernetes", {})["server_side_apply"] = True
@@ -71,6 +73,19 @@ def measure(python: str, generator: str, n: int, ssa: bool, test_rules: bool) ->
         row.update(files=len(files), output_mb=round(sum(p.stat().st_size for p in files) / 1e6, 1),
                    alert_rules=alerts, recording_rules=records, rule_groups=groups,
                    largest_file_kb=round(max(p.stat().st_size for p in files) / 1024))
+        if rerender:  # the same out again: unchanged, then with one model's threshold changed
+            for key, change in (("rerender", None), ("one_change", n // 2)):
+                if change is not None:
+                    data["models"][change].setdefault("thresholds", {})["latency_p95"] = {"warning": "321ms"}
+                    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+                t0 = time.perf_counter()
+                again = subprocess.run(["/usr/bin/time", "-f", "cpu=%U+%S", python, "-m", "modeldash", "render",
+                                        str(spec), "-o", str(out)], capture_output=True, text=True)
+                cpu = re.search(r"cpu=([\d.]+)\+([\d.]+)", again.stderr)
+                said = re.search(r"\((\d+ files[^)]*)\)\s*$", again.stdout)
+                row.update({f"{key}_s": round(time.perf_counter() - t0, 1),
+                            f"{key}_cpu_s": round(float(cpu.group(1)) + float(cpu.group(2)), 1) if cpu else None,
+                            f"{key}_said": said.group(1) if said else again.stderr.strip()[-200:]})
         if test_rules:
             tests = sorted((out / "prometheus" / "tests").glob("*.yaml"))
             rules = sorted((out / "prometheus" / "tests" / "rules").glob("*.yaml"))
@@ -94,9 +109,12 @@ def main() -> None:
     ap.add_argument("--sizes", default="30,100,1000")
     ap.add_argument("--server-side-apply", action="store_true")
     ap.add_argument("--test-rules", action="store_true")
+    ap.add_argument("--rerender", action="store_true",
+                    help="render into the same folder twice more: unchanged, then one model's threshold changed")
     args = ap.parse_args()
     for n in (int(s) for s in args.sizes.split(",")):
-        print(json.dumps(measure(args.python, args.generator, n, args.server_side_apply, args.test_rules)), flush=True)
+        print(json.dumps(measure(args.python, args.generator, n, args.server_side_apply, args.test_rules,
+                                 args.rerender)), flush=True)
 
 
 if __name__ == "__main__":

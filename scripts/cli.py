@@ -79,7 +79,15 @@ def render(spec, out_dir, no_lint, only, processes):
         click.echo(line)
     for line in done.warnings:
         click.echo(line, err=True)
-    click.echo(f"rendered {spec or 'the bundled example fleet'} -> {out_dir}/ ({done.files} files)")
+    click.echo(f"rendered {spec or 'the bundled example fleet'} -> {out_dir}/ ({done.files} files{_changes(done.changes)})")
+
+
+def _changes(changes: tuple[int, int, int] | None) -> str:
+    """``: 2 new, 5 changed, 1 removed`` against the previous render (unchanged files are kept)."""
+    if changes is None:
+        return ""
+    parts = [f"{n} {what}" for n, what in zip(changes, ("new", "changed", "removed")) if n]
+    return ": " + (", ".join(parts) if parts else "none changed")
 
 
 @main.command()

@@ -190,6 +190,8 @@ class Rendered:
     files: int
     problems: list
     warnings: list[str]
+    # (new, changed, removed) files against the previous render's manifest; None: no previous
+    changes: tuple[int, int, int] | None = None
 
 
 def render_to(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None, lint: bool = True,
@@ -220,7 +222,19 @@ def render_to(spec: FleetSpec, out_dir: Path, only: frozenset[str] | None = None
         problems = linter.finish() if lint else []
         if not problems:
             tree.commit()
-    return Rendered(ctx, len(tree.names), problems, linter.warnings())
+    return Rendered(ctx, len(tree.names), problems, linter.warnings(),
+                    file_changes(ctx.previous_manifest.get("files"), tree.hashes))
+
+
+def file_changes(previous, hashes: dict[str, str]) -> tuple[int, int, int] | None:
+    """``(new, changed, removed)`` files between the previous manifest's ``files`` and this
+    render's hashes (the manifest itself left out); None when there is no previous manifest."""
+    if not isinstance(previous, dict):
+        return None
+    now = {rel: h for rel, h in hashes.items() if rel != MANIFEST}
+    new = sum(1 for rel in now if rel not in previous)
+    changed = sum(1 for rel, h in now.items() if rel in previous and previous[rel] != h)
+    return new, changed, sum(1 for rel in previous if rel not in now)
 
 
 def _write(ctx: RenderContext, files: Iterable[tuple[str, str | bytes]], linter, tree: OutputTree, lint: bool) -> None:
